@@ -1,0 +1,40 @@
+# Margins: `make run` to try it, `make test` to check it.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEVSTAMP := $(VENV)/.installed-dev
+
+.PHONY: run test install install-dev bench lint clean wheel-check
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Margins needs $(PYTHON) on PATH (or: make PYTHON=python3)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	@touch $@
+
+$(DEVSTAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $(STAMP) $@
+
+install: $(STAMP)
+install-dev: $(DEVSTAMP)
+
+run: $(STAMP)
+	$(BIN)/margins run
+
+test: $(DEVSTAMP)
+	$(BIN)/python tests/support/browser_setup.py
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(DEVSTAMP)
+	$(BIN)/python bench/broker_latency.py
+
+lint: $(DEVSTAMP)
+	$(BIN)/ruff check service worker tests bench
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

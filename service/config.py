@@ -1,0 +1,124 @@
+"""Settings: embedded defaults, then the environment (and a .env file), validated loudly."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PLACEHOLDER_SECRETS = {"", "dev", "change-me", "changeme", "secret"}
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong; the message says which and how to fix it."""
+
+
+def home_dir() -> Path:
+    """Return MARGINS_HOME (default ./instance), creating it."""
+    home = Path(os.environ.get("MARGINS_HOME") or "instance").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def _dev_secret(home: Path) -> str:
+    """Return a secret kept in MARGINS_HOME so sessions survive restarts in development."""
+    path = home / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+def _secret_file(name: str) -> str | None:
+    """Read NAME, or the file named by NAME_FILE (for container secrets)."""
+    if os.environ.get(f"{name}_FILE"):
+        return Path(os.environ[f"{name}_FILE"]).read_text().strip()
+    return os.environ.get(name)
+
+
+def database_url(url: str) -> str:
+    """Normalise postgres URLs to the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def from_environment() -> dict:
+    """Build the Flask config mapping from defaults and the environment."""
+    home = home_dir()
+    env = os.environ.get("MARGINS_ENV", "development")
+    production = env == "production"
+    secret = _secret_file("SECRET_KEY")
+    site_url = os.environ.get("SITE_URL")
+    if production:
+        if not secret or secret.lower() in PLACEHOLDER_SECRETS or len(secret) < 32:
+            raise ConfigError(
+                "MARGINS_ENV=production needs SECRET_KEY: a random value of 32+ characters "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        if not site_url:
+            raise ConfigError("MARGINS_ENV=production needs SITE_URL, e.g. https://news.example.org")
+    tz = os.environ.get("TIMEZONE", "UTC")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"TIMEZONE {tz!r} is not a known time zone (e.g. Europe/Paris)") from None
+    return {
+        "MARGINS_ENV": env,
+        "MARGINS_HOME": str(home),
+        "SECRET_KEY": secret or _dev_secret(home),
+        "SITE_URL": (site_url or "http://127.0.0.1:5000").rstrip("/"),
+        "SITE_NAME": os.environ.get("SITE_NAME", "Margins"),
+        "SITE_DESCRIPTION": os.environ.get("SITE_DESCRIPTION", "Essays, delivered."),
+        "TIMEZONE": tz,
+        "SQLALCHEMY_DATABASE_URI": database_url(
+            _secret_file("DATABASE_URL") or f"sqlite:///{home / 'margins.sqlite'}"
+        ),
+        "CELERY_BROKER_URL": _secret_file("CELERY_BROKER_URL")
+        or f"sqla+sqlite:///{home / 'broker.sqlite'}",
+        "SMTP_URL": _secret_file("SMTP_URL") or "",
+        "MAIL_FROM": os.environ.get("MAIL_FROM", ""),
+        "MAILBOX_DIR": str(home / "mailbox"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "EMAIL_CHECK_DELIVERABILITY": _bool("EMAIL_CHECK_DELIVERABILITY", False),
+        "BROKER_POLL_INTERVAL": _float("BROKER_POLL_INTERVAL", 0.1),
+        "ISSUES_PER_PAGE": _int("ISSUES_PER_PAGE", 20),
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+    }

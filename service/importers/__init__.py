@@ -1,0 +1,1 @@
+"""Importers: bring an existing blog or list into Margins."""

@@ -1,0 +1,48 @@
+"""Comments and pingbacks on issues."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+
+STATUSES = ("pending", "approved", "spam", "trash")
+KINDS = ("comment", "pingback")
+
+
+class Comment(db.Model):
+    __tablename__ = "comments"
+    __table_args__ = (
+        Index("ix_comments_issue_status_created", "issue_id", "status", "created_at"),
+        Index("ix_comments_status_created", "status", "created_at"),
+        Index("ix_comments_moderation_due", "moderation_due"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comments.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20), default="comment")
+    author_name: Mapped[str] = mapped_column(String(245))
+    author_email: Mapped[str] = mapped_column(String(100), default="", index=True)
+    author_url: Mapped[str] = mapped_column(String(200), default="")
+    author_ip: Mapped[str] = mapped_column(String(45), default="")
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+    avatar_key: Mapped[str] = mapped_column(String(64), default="")
+    body_md: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    previous_status: Mapped[str | None] = mapped_column(String(20))
+    is_author_reply: Mapped[bool] = mapped_column(default=False)
+    moderation_due: Mapped[bool] = mapped_column(default=False)
+    decision: Mapped[str] = mapped_column(String(20), default="")
+    decision_reasons: Mapped[str] = mapped_column(Text, default="")
+    spam_score: Mapped[float | None] = mapped_column()
+    source_id: Mapped[str | None] = mapped_column(String(500), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

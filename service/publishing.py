@@ -1,0 +1,263 @@
+"""Issues: drafts, scheduling, publishing, and the public queries over them."""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter
+from datetime import datetime
+
+from blinker import Namespace
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from . import audit
+from .extensions import db
+from .models import Author, Category, Issue
+from .models.base import utcnow
+from .rendering import excerpt, markdown_to_html
+
+signals = Namespace()
+#: Sent inside the publishing transaction (receivers may add rows; they must not commit).
+issue_publishing = signals.signal("issue-publishing")
+#: Sent after the publishing transaction committed (receivers may enqueue work).
+issue_published = signals.signal("issue-published")
+
+
+class PublishingError(ValueError):
+    """A writer's request that cannot be carried out; the message says why."""
+
+
+def slugify(text: str, max_length: int = 80) -> str:
+    """Turn a title into a URL slug: lowercase ASCII words joined by hyphens."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^a-zA-Z0-9]+", "-", text).strip("-").lower()
+    return text[:max_length].rstrip("-") or "issue"
+
+
+def unique_slug(title: str, exclude_id: int | None = None) -> str:
+    """A slug for `title` that no other issue uses."""
+    base = slugify(title)
+    slug, n = base, 2
+    while True:
+        query = select(Issue.id).where(Issue.slug == slug)
+        if exclude_id is not None:
+            query = query.where(Issue.id != exclude_id)
+        if db.session.scalar(query) is None:
+            return slug
+        slug, n = f"{base}-{n}", n + 1
+
+
+def author_named(name: str, bio: str = "") -> Author:
+    """Return the author with this name, creating it (with `bio`) if needed."""
+    author = db.session.scalar(select(Author).where(Author.name == name))
+    if author is None:
+        author = Author(name=name, bio=bio)
+        db.session.add(author)
+        db.session.flush()
+    elif bio and not author.bio:
+        author.bio = bio
+    return author
+
+
+def category_named(name: str) -> Category:
+    """Return the category with this name, creating it if needed."""
+    category = db.session.scalar(select(Category).where(Category.name == name))
+    if category is None:
+        slug, n = slugify(name), 2
+        while db.session.scalar(select(Category.id).where(Category.slug == slug)):
+            slug, n = f"{slugify(name)}-{n}", n + 1
+        category = Category(name=name, slug=slug)
+        db.session.add(category)
+        db.session.flush()
+    return category
+
+
+def set_body(issue: Issue, body_md: str | None = None, body_html: str | None = None) -> None:
+    """Store the body (Markdown, or already-sanitized HTML from an import) and its excerpt."""
+    if body_md is not None:
+        issue.body_md = body_md
+        issue.body_html = markdown_to_html(body_md)
+    elif body_html is not None:
+        issue.body_html = body_html
+    issue.excerpt = excerpt(issue.body_html)
+
+
+def create_draft(title: str, body_md: str, author: str, category: str = "Uncategorized",
+                 bio: str = "", comments_open: bool = True) -> Issue:
+    """Create a draft issue (not committed)."""
+    title = title.strip()
+    if not title:
+        raise PublishingError("An issue needs a title.")
+    issue = Issue(title=title, slug=unique_slug(title), comments_open=comments_open)
+    issue.author = author_named(author, bio)
+    issue.category = category_named(category)
+    set_body(issue, body_md=body_md)
+    db.session.add(issue)
+    db.session.flush()
+    return issue
+
+
+def _next_number() -> int:
+    return (db.session.scalar(select(func.max(Issue.number))) or 0) + 1
+
+
+def _mark_published(issue: Issue, when: datetime, actor: str) -> None:
+    if issue.number is None:
+        issue.number = _next_number()
+    issue.status = "published"
+    issue.published_at = issue.published_at or when
+    issue.publish_at = None
+    audit.record("issue.published", "issue", issue.id, actor, number=issue.number)
+    issue_publishing.send(issue)
+
+
+def publish(issue_id: int, actor: str = "system", when: datetime | None = None) -> Issue:
+    """Publish an issue now: number it, make it public, plan its deliveries; commit."""
+    for attempt in range(3):
+        issue = db.session.get(Issue, issue_id)
+        if issue is None:
+            raise PublishingError(f"There is no issue {issue_id}.")
+        if issue.status == "published":
+            return issue
+        _mark_published(issue, when or utcnow(), actor)
+        try:
+            db.session.commit()
+        except IntegrityError:  # another process took the same number at the same moment
+            db.session.rollback()
+            if attempt == 2:
+                raise
+            continue
+        issue_published.send(issue)
+        return issue
+    raise AssertionError("unreachable")
+
+
+def schedule(issue_id: int, when: datetime, actor: str = "system") -> Issue:
+    """Schedule a draft for publication at `when` (an aware datetime); commit."""
+    issue = db.session.get(Issue, issue_id)
+    if issue is None:
+        raise PublishingError(f"There is no issue {issue_id}.")
+    if issue.status == "published":
+        raise PublishingError("That issue is already published.")
+    issue.status, issue.publish_at = "scheduled", when
+    audit.record("issue.scheduled", "issue", issue.id, actor, publish_at=when.isoformat())
+    db.session.commit()
+    return issue
+
+
+def unpublish(issue_id: int, actor: str = "system") -> Issue:
+    """Take an issue back to draft; nothing already sent is sent again; commit."""
+    issue = db.session.get(Issue, issue_id)
+    if issue is None:
+        raise PublishingError(f"There is no issue {issue_id}.")
+    issue.status, issue.publish_at = "draft", None
+    audit.record("issue.unpublished", "issue", issue.id, actor)
+    db.session.commit()
+    return issue
+
+
+def publish_due(now: datetime | None = None) -> list[int]:
+    """Publish every scheduled issue whose time has come; safe with many beat processes.
+
+    Each issue is claimed by a conditional UPDATE (status scheduled → publishing) in the same
+    transaction that publishes it: a second process's UPDATE matches no row (PostgreSQL
+    re-checks the WHERE after the first commits; SQLite serialises writers), so each issue
+    is published at most once.
+    """
+    now = now or utcnow()
+    due = db.session.scalars(
+        select(Issue.id).where(Issue.status == "scheduled", Issue.publish_at <= now)
+    ).all()
+    db.session.rollback()
+    published = []
+    for issue_id in due:
+        claimed = db.session.execute(
+            update(Issue)
+            .where(Issue.id == issue_id, Issue.status == "scheduled")
+            .values(status="publishing")
+        ).rowcount
+        if not claimed:
+            db.session.rollback()
+            continue
+        issue = db.session.get(Issue, issue_id, populate_existing=True)
+        try:
+            _mark_published(issue, issue.publish_at or now, "scheduler")
+            db.session.commit()
+        except IntegrityError:  # a number taken concurrently: the next tick tries again
+            db.session.rollback()
+            continue
+        issue_published.send(issue)
+        published.append(issue_id)
+    return published
+
+
+# Public queries ---------------------------------------------------------------------------
+
+
+def published_issues():
+    """A select() of the public issues, newest first."""
+    return (
+        select(Issue)
+        .where(Issue.status == "published")
+        .order_by(Issue.published_at.desc(), Issue.id.desc())
+    )
+
+
+def public_issue(slug: str) -> Issue | None:
+    return db.session.scalar(select(Issue).where(Issue.slug == slug, Issue.status == "published"))
+
+
+def neighbours(issue: Issue) -> tuple[Issue | None, Issue | None]:
+    """The previous (older) and next (newer) published issues."""
+    base = select(Issue).where(Issue.status == "published", Issue.id != issue.id)
+    older = db.session.scalar(
+        base.where(Issue.published_at <= issue.published_at)
+        .order_by(Issue.published_at.desc(), Issue.id.desc())
+        .where((Issue.published_at < issue.published_at) | (Issue.id < issue.id))
+        .limit(1)
+    )
+    newer = db.session.scalar(
+        base.where(Issue.published_at >= issue.published_at)
+        .where((Issue.published_at > issue.published_at) | (Issue.id > issue.id))
+        .order_by(Issue.published_at.asc(), Issue.id.asc())
+        .limit(1)
+    )
+    return older, newer
+
+
+_WORD = re.compile(r"[a-z][a-z'’]{3,}")
+STOPWORDS = set(
+    "that this with have from they them their there what when which would about were been "
+    "into more some than then your just like also only very because being those these other "
+    "does doesn’t don’t don't it's it’s i’m i'm you’re you're think people".split()
+)
+
+
+def _terms(text: str) -> Counter:
+    return Counter(w for w in _WORD.findall(text.lower()) if w not in STOPWORDS)
+
+
+def _cosine(a: Counter, b: Counter) -> float:
+    common = set(a) & set(b)
+    dot = sum(a[w] * b[w] for w in common)
+    norm = math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values()))
+    return dot / norm if norm else 0.0
+
+
+def related(issue: Issue, limit: int = 3, candidates: int = 300) -> list[Issue]:
+    """Up to `limit` published issues most like this one: same category, similar words."""
+    others = db.session.scalars(
+        published_issues().where(Issue.id != issue.id).limit(candidates)
+    ).all()
+    mine = _terms(issue.title + " " + issue.excerpt + " " + issue.body_html)
+    scored = []
+    for other in others:
+        score = _cosine(mine, _terms(other.title + " " + other.excerpt + " " + other.body_html))
+        if issue.category_id and other.category_id == issue.category_id:
+            score += 0.5
+        if score > 0.05:
+            scored.append((score, other.published_at, other))
+    scored.sort(key=lambda t: (t[0], t[1]), reverse=True)
+    return [other for _, _, other in scored[:limit]]

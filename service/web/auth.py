@@ -1,0 +1,65 @@
+"""Staff login and logout."""
+
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from .. import accounts
+from ..extensions import db, limiter, login
+from ..models import User
+
+bp = Blueprint("auth", __name__)
+login.login_view = "auth.login_page"
+login.login_message = "Please log in to continue."
+
+
+@login.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id))
+
+
+def role_required(*roles: str):
+    """Allow only logged-in users with one of `roles` (admins may do everything)."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user.role != "admin" and current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") \
+            and not urlsplit(target).netloc:
+        return target
+    return url_for("admin.dashboard")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute; 50 per hour", methods=["POST"])
+def login_page():
+    if request.method == "POST":
+        user = accounts.authenticate(request.form.get("email", ""),
+                                     request.form.get("password", ""))
+        if user is not None:
+            login_user(user, remember=bool(request.form.get("remember")))
+            return redirect(_safe_next(request.args.get("next")))
+        flash("That email and password do not match an active account.", "error")
+        return render_template("admin/login.html", email=request.form.get("email", "")), 401
+    return render_template("admin/login.html", email="")
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    return redirect(url_for("public.home"))

@@ -1,0 +1,47 @@
+"""Machine-readable views: the Atom feed and sitemap.xml."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, render_template
+from feedgen.feed import FeedGenerator
+
+from .. import publishing
+from ..extensions import db
+from ..models.base import utcnow
+from ..urls import absolute
+
+bp = Blueprint("feeds", __name__)
+
+
+@bp.get("/feed.atom")
+def atom():
+    issues = db.session.scalars(publishing.published_issues().limit(20)).all()
+    site = current_app.config["SITE_URL"]
+    fg = FeedGenerator()
+    fg.id(site + "/")
+    fg.title(current_app.config["SITE_NAME"])
+    fg.subtitle(current_app.config["SITE_DESCRIPTION"])
+    fg.link(href=absolute("feeds.atom"), rel="self")
+    fg.link(href=site + "/", rel="alternate")
+    fg.updated(max((i.updated_at for i in issues), default=utcnow()))
+    for issue in reversed(issues):
+        entry = fg.add_entry()
+        link = absolute("public.issue", slug=issue.slug)
+        entry.id(link)
+        entry.title(f"Issue #{issue.number}: {issue.title}")
+        entry.link(href=link)
+        entry.published(issue.published_at)
+        entry.updated(max(issue.updated_at, issue.published_at))
+        entry.author(name=issue.author.name if issue.author else current_app.config["SITE_NAME"])
+        if issue.category:
+            entry.category(term=issue.category.name)
+        entry.summary(issue.excerpt)
+        entry.content(issue.body_html, type="html")
+    return Response(fg.atom_str(pretty=True), mimetype="application/atom+xml")
+
+
+@bp.get("/sitemap.xml")
+def sitemap():
+    issues = db.session.scalars(publishing.published_issues()).all()
+    body = render_template("public/sitemap.xml", issues=issues)
+    return Response(body, mimetype="application/xml")
