@@ -34,6 +34,9 @@ class Comment(db.Model):
     author_ip: Mapped[str] = mapped_column(String(45), default="")
     user_agent: Mapped[str] = mapped_column(String(255), default="")
     avatar_key: Mapped[str] = mapped_column(String(64), default="")
+    #: A random id kept in the commenter's signed cookie: "the same browser as before".
+    author_token: Mapped[str] = mapped_column(String(64), default="", index=True)
+    notify_replies: Mapped[bool] = mapped_column(default=False)
     body_md: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default="pending")

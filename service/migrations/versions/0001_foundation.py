@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 19:40:22.975394
+Create Date: 2026-11-24 19:42:27.026744
 
 """
 from alembic import op
@@ -52,6 +52,28 @@ def upgrade():
     sa.Column('value', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_settings'))
     )
+    op.create_table('subscribers',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('delivery', sa.String(length=20), nullable=False),
+    sa.Column('reply_notifications', sa.Boolean(), nullable=False),
+    sa.Column('source', sa.String(length=40), nullable=False),
+    sa.Column('signup_ip', sa.String(length=45), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('confirm_sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('reminder_sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('confirmed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('unsubscribed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_digest_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_subscribers')),
+    sa.UniqueConstraint('email', name=op.f('uq_subscribers_email'))
+    )
+    with op.batch_alter_table('subscribers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_subscribers_created_at'), ['created_at'], unique=False)
+        batch_op.create_index('ix_subscribers_status_delivery', ['status', 'delivery'], unique=False)
+
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
@@ -102,6 +124,8 @@ def upgrade():
     sa.Column('author_ip', sa.String(length=45), nullable=False),
     sa.Column('user_agent', sa.String(length=255), nullable=False),
     sa.Column('avatar_key', sa.String(length=64), nullable=False),
+    sa.Column('author_token', sa.String(length=64), nullable=False),
+    sa.Column('notify_replies', sa.Boolean(), nullable=False),
     sa.Column('body_md', sa.Text(), nullable=False),
     sa.Column('body_html', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
@@ -121,21 +145,66 @@ def upgrade():
     )
     with op.batch_alter_table('comments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_comments_author_email'), ['author_email'], unique=False)
+        batch_op.create_index(batch_op.f('ix_comments_author_token'), ['author_token'], unique=False)
         batch_op.create_index('ix_comments_issue_status_created', ['issue_id', 'status', 'created_at'], unique=False)
         batch_op.create_index('ix_comments_moderation_due', ['moderation_due'], unique=False)
         batch_op.create_index(batch_op.f('ix_comments_parent_id'), ['parent_id'], unique=False)
         batch_op.create_index('ix_comments_status_created', ['status', 'created_at'], unique=False)
+
+    op.create_table('sends',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('key', sa.String(length=60), nullable=False),
+    sa.Column('issue_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('error_count', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['issue_id'], ['issues.id'], name=op.f('fk_sends_issue_id_issues'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sends')),
+    sa.UniqueConstraint('kind', 'key', name=op.f('uq_sends_kind'))
+    )
+    op.create_table('deliveries',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('send_id', sa.Integer(), nullable=True),
+    sa.Column('subscriber_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('key', sa.String(length=60), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=False),
+    sa.Column('message_id', sa.String(length=255), nullable=False),
+    sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('claimed_by', sa.String(length=100), nullable=False),
+    sa.Column('retry_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['send_id'], ['sends.id'], name=op.f('fk_deliveries_send_id_sends'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['subscriber_id'], ['subscribers.id'], name=op.f('fk_deliveries_subscriber_id_subscribers'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_deliveries')),
+    sa.UniqueConstraint('subscriber_id', 'kind', 'key', name=op.f('uq_deliveries_subscriber_id'))
+    )
+    with op.batch_alter_table('deliveries', schema=None) as batch_op:
+        batch_op.create_index('ix_deliveries_send_status', ['send_id', 'status'], unique=False)
+        batch_op.create_index('ix_deliveries_status_retry', ['status', 'retry_at'], unique=False)
 
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('deliveries', schema=None) as batch_op:
+        batch_op.drop_index('ix_deliveries_status_retry')
+        batch_op.drop_index('ix_deliveries_send_status')
+
+    op.drop_table('deliveries')
+    op.drop_table('sends')
     with op.batch_alter_table('comments', schema=None) as batch_op:
         batch_op.drop_index('ix_comments_status_created')
         batch_op.drop_index(batch_op.f('ix_comments_parent_id'))
         batch_op.drop_index('ix_comments_moderation_due')
         batch_op.drop_index('ix_comments_issue_status_created')
+        batch_op.drop_index(batch_op.f('ix_comments_author_token'))
         batch_op.drop_index(batch_op.f('ix_comments_author_email'))
 
     op.drop_table('comments')
@@ -144,6 +213,11 @@ def downgrade():
 
     op.drop_table('issues')
     op.drop_table('users')
+    with op.batch_alter_table('subscribers', schema=None) as batch_op:
+        batch_op.drop_index('ix_subscribers_status_delivery')
+        batch_op.drop_index(batch_op.f('ix_subscribers_created_at'))
+
+    op.drop_table('subscribers')
     op.drop_table('settings')
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_index('ix_events_subject')

@@ -1,0 +1,34 @@
+"""Newsletter subscribers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+
+STATUSES = ("pending", "active", "unsubscribed", "bounced", "complained")
+DELIVERY_MODES = ("issue", "weekly", "daily", "none")
+
+
+class Subscriber(db.Model):
+    __tablename__ = "subscribers"
+    __table_args__ = (Index("ix_subscribers_status_delivery", "status", "delivery"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    delivery: Mapped[str] = mapped_column(String(20), default="issue")
+    reply_notifications: Mapped[bool] = mapped_column(default=True)
+    source: Mapped[str] = mapped_column(String(40), default="form")
+    signup_ip: Mapped[str] = mapped_column(String(45), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    confirm_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
