@@ -56,7 +56,11 @@ def _domain() -> str:
     from .mail import site_domain
 
     domain = site_domain()
-    return "example.com" if domain in ("127.0.0.1", "localhost") else domain
+    try:
+        accounts.normalize_email(f"admin@{domain}")
+    except accounts.AccountError:  # localhost, an IP address, a reserved name
+        return "example.com"
+    return domain
 
 
 def declare_broker_queue() -> None:

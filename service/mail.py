@@ -125,6 +125,15 @@ class SMTPConnection:
             self.smtp.close()
 
 
+def open_mailbox(path: str) -> mailbox.Maildir:
+    """Open (creating if needed) the local Maildir, with its tmp/new/cur folders."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    box = mailbox.Maildir(path, factory=None, create=True)
+    for sub in ("tmp", "new", "cur"):
+        Path(path, sub).mkdir(parents=True, exist_ok=True)
+    return box
+
+
 class MailboxConnection:
     """Deliver into the local Maildir instead of an SMTP server (the embedded default)."""
 
@@ -132,8 +141,7 @@ class MailboxConnection:
         self.path = path
 
     def __enter__(self) -> MailboxConnection:
-        Path(self.path).mkdir(parents=True, exist_ok=True)
-        self.box = mailbox.Maildir(self.path, create=True)
+        self.box = open_mailbox(self.path)
         return self
 
     def send(self, msg: EmailMessage, envelope_from: str | None = None) -> None:
@@ -163,3 +171,39 @@ def send(msg: EmailMessage, envelope_from: str | None = None) -> str:
 
 def address_of(header_value: str) -> str:
     return parseaddr(header_value)[1]
+
+
+def render_parts(template: str, context: dict | None = None,
+                 inline_css: bool = True) -> tuple[str, str, str | None]:
+    """Render (subject, text, html) once, e.g. with placeholders filled per recipient later."""
+    context = dict(context or {})
+    context.setdefault("site_name", current_app.config["SITE_NAME"])
+    context.setdefault("site_url", current_app.config["SITE_URL"])
+    subject = " ".join(render_template(f"email/{template}.subject.txt", **context).split())
+    text = render_template(f"email/{template}.txt", **context)
+    try:
+        html = render_template(f"email/{template}.html", **context)
+    except TemplateNotFound:
+        html = None
+    if html is not None and inline_css:
+        import css_inline
+
+        html = css_inline.inline(html)
+    return subject, text, html
+
+
+def assemble(subject: str, text: str, html: str | None, to: str,
+             headers: dict[str, str] | None = None, from_: str | None = None) -> EmailMessage:
+    """Assemble one multipart message from rendered parts (the same headers as build())."""
+    msg = EmailMessage()
+    msg["Subject"] = safe_header(subject)
+    msg["From"] = safe_header(from_ or sender())
+    msg["To"] = safe_header(to)
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(domain=site_domain())
+    for name, value in (headers or {}).items():
+        msg[name] = safe_header(value)
+    msg.set_content(text)
+    if html is not None:
+        msg.add_alternative(html, subtype="html")
+    return msg

@@ -41,13 +41,15 @@ def markdown_to_html(text: str) -> str:
     return clean_article_html(_md.render(text or ""))
 
 
+_BLOCK_TAG = re.compile(r"</?(p|br|h\d|li|ul|ol|div|blockquote|pre|tr|td|th|hr)\b[^>]*>", re.I)
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 
 
 def plain_text(fragment: str) -> str:
     """Return the text of an HTML fragment with tags dropped and entities decoded."""
-    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", fragment or ""))).strip()
+    text = _TAG.sub("", _BLOCK_TAG.sub(" ", fragment or ""))
+    return _SPACE.sub(" ", html.unescape(text)).strip()
 
 
 def excerpt(fragment: str, words: int = 50) -> str:

@@ -113,9 +113,21 @@ def client(app):
     return app.test_client()
 
 
+class MarginsRunner:
+    """Invoke the `margins` command group against the test app."""
+
+    def __init__(self, app):
+        self.runner = app.test_cli_runner()
+
+    def invoke(self, args, **kwargs):
+        from service.cli import cli
+
+        return self.runner.invoke(cli, args=args, **kwargs)
+
+
 @pytest.fixture
 def runner(app):
-    return app.test_cli_runner()
+    return MarginsRunner(app)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, current_app, render_template
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..mail import open_mailbox
 from ..models import Comment, Issue
 from .auth import role_required
 
@@ -27,7 +28,7 @@ def dashboard():
 
 
 def _box() -> mailbox.Maildir:
-    return mailbox.Maildir(current_app.config["MAILBOX_DIR"], factory=None, create=True)
+    return open_mailbox(current_app.config["MAILBOX_DIR"])
 
 
 def _parse(box: mailbox.Maildir, key: str):

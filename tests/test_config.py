@@ -1,0 +1,76 @@
+"""Settings from the environment: embedded defaults, production refuses weak setups."""
+
+from __future__ import annotations
+
+import pytest
+
+from service import config, create_app
+
+
+def test_embedded_defaults_live_under_margins_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("MARGINS_HOME", str(tmp_path))
+    for name in ("DATABASE_URL", "CELERY_BROKER_URL", "SMTP_URL", "SECRET_KEY", "MARGINS_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    settings = config.from_environment()
+    assert settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/margins.sqlite"
+    assert settings["CELERY_BROKER_URL"] == f"sqla+sqlite:///{tmp_path}/broker.sqlite"
+    assert settings["MAILBOX_DIR"] == f"{tmp_path}/mailbox"
+    assert settings["SMTP_URL"] == ""
+    # the development secret is generated once and kept
+    assert config.from_environment()["SECRET_KEY"] == settings["SECRET_KEY"]
+
+
+def test_production_refuses_to_start_without_a_real_secret(tmp_path, monkeypatch):
+    monkeypatch.setenv("MARGINS_HOME", str(tmp_path))
+    monkeypatch.setenv("MARGINS_ENV", "production")
+    monkeypatch.setenv("SITE_URL", "https://news.example.org")
+    monkeypatch.setenv("SECRET_KEY", "change-me")
+    with pytest.raises(config.ConfigError, match="SECRET_KEY"):
+        create_app()
+    monkeypatch.delenv("SECRET_KEY")
+    with pytest.raises(config.ConfigError, match="SECRET_KEY"):
+        create_app()
+
+
+def test_production_refuses_to_start_without_site_url(tmp_path, monkeypatch):
+    monkeypatch.setenv("MARGINS_HOME", str(tmp_path))
+    monkeypatch.setenv("MARGINS_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 48)
+    monkeypatch.delenv("SITE_URL", raising=False)
+    with pytest.raises(config.ConfigError, match="SITE_URL"):
+        create_app()
+
+
+def test_production_cookies_are_secure(tmp_path, monkeypatch):
+    monkeypatch.setenv("MARGINS_HOME", str(tmp_path))
+    monkeypatch.setenv("MARGINS_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 48)
+    monkeypatch.setenv("SITE_URL", "https://news.example.org")
+    app = create_app()
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_postgres_urls_use_psycopg3():
+    assert config.database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert config.database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert config.database_url("sqlite:///x") == "sqlite:///x"
+
+
+def test_bad_values_are_named_in_the_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("MARGINS_HOME", str(tmp_path))
+    monkeypatch.setenv("TIMEZONE", "Mars/Olympus")
+    with pytest.raises(config.ConfigError, match="TIMEZONE"):
+        config.from_environment()
+    monkeypatch.setenv("TIMEZONE", "UTC")
+    monkeypatch.setenv("ISSUES_PER_PAGE", "many")
+    with pytest.raises(config.ConfigError, match="ISSUES_PER_PAGE"):
+        config.from_environment()
+
+
+def test_secret_can_come_from_a_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("MARGINS_HOME", str(tmp_path))
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("s" * 50 + "\n")
+    monkeypatch.setenv("SECRET_KEY_FILE", str(secret_file))
+    assert config.from_environment()["SECRET_KEY"] == "s" * 50
