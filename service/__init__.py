@@ -35,6 +35,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .web import register_blueprints
 
     register_blueprints(app)
+    from . import delivery  # connects the newsletter's publishing receivers
+
+    delivery.init_app(app)
     from worker import celery_init_app
 
     celery_init_app(app)

@@ -205,3 +205,93 @@ def _register_db_commands() -> None:
 
 
 _register_db_commands()
+
+
+def _drain_with_bar(send_id: int, label: str) -> dict:
+    """Send a send's queued rows from this process, with a progress bar; return the counts."""
+    from . import delivery
+
+    counts = delivery.progress(send_id)
+    with click.progressbar(length=counts["total"], label=label, show_pos=True,
+                           file=sys.stderr) as bar:
+        bar.update(counts["done"])
+        shown = counts["done"]
+
+        def advance(_claimed: int) -> None:
+            nonlocal shown
+            done = delivery.progress(send_id)["done"]
+            bar.update(done - shown)
+            shown = done
+
+        delivery.drain(send_id, progress=advance)
+    return delivery.progress(send_id)
+
+
+@cli.command("send-issue")
+@click.argument("number", type=int)
+@click.option("--resume", is_flag=True, help="resume the send if it was paused")
+@with_appcontext
+def send_issue(number: int, resume: bool) -> None:
+    """Email published issue NUMBER to its subscribers (planning it if needed)."""
+    from sqlalchemy import select
+
+    from . import delivery
+    from .extensions import db
+    from .models import Issue, Send
+
+    issue = db.session.scalar(select(Issue).where(Issue.number == number))
+    if issue is None or issue.status != "published":
+        raise click.ClickException(f"There is no published issue #{number}.")
+    if delivery.plan_issue(issue) is not None:
+        db.session.commit()
+    send = db.session.scalar(select(Send).where(Send.kind == "issue", Send.key == str(issue.id)))
+    if send.status == "paused":
+        if not resume:
+            raise click.ClickException("This send is paused; add --resume to continue it.")
+        delivery.resume(send.id, "cli")
+    counts = _drain_with_bar(send.id, f"Issue #{number}")
+    click.echo(f"sent {counts['sent']}, failed {counts['failed']}, "
+               f"waiting to retry {counts['queued'] + counts['sending']} of {counts['total']}")
+
+
+@cli.command("send-digest")
+@with_appcontext
+def send_digest() -> None:
+    """Plan the digests due now and send them from this process, with progress bars."""
+    from sqlalchemy import select
+
+    from . import digests
+    from .extensions import db
+    from .models import Send
+
+    digests.plan()
+    sends = db.session.execute(select(Send.id, Send.key).where(
+        Send.kind == "digest", Send.status == "running")).all()
+    if not sends:
+        click.echo("No digest is due, or nobody has anything new.")
+    for send_id, key in sends:
+        counts = _drain_with_bar(send_id, f"Digest {key}")
+        click.echo(f"{key}: sent {counts['sent']}, failed {counts['failed']} of {counts['total']}")
+
+
+@cli.command("process-bounces")
+@click.argument("maildir", type=click.Path(file_okay=False))
+@with_appcontext
+def process_bounces(maildir: str) -> None:
+    """Read bounce and complaint messages from a Maildir, mark subscribers, remove them."""
+    from . import bounces
+
+    counts = bounces.process_maildir(maildir)
+    click.echo(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "no messages")
+
+
+@cli.command("train-classifier")
+@with_appcontext
+def train_classifier() -> None:
+    """Teach the spam classifier every approved and spam comment it has not learned yet."""
+    from .classifier import stats, train_from_history
+
+    spam, ham = train_from_history()
+    total_spam, total_ham = stats()
+    click.echo(f"Learned {spam} spam and {ham} approved comments "
+               f"(now {total_spam} spam, {total_ham} ham in all).")

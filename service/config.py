@@ -113,6 +113,9 @@ def from_environment() -> dict:
         "MAIL_FROM": os.environ.get("MAIL_FROM", ""),
         "MAILBOX_DIR": str(home / "mailbox"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Off only for load benchmarks (bench/isso_compare.py, bench/mixed_load.py).
+        "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+        "THREAD_CACHE_SIZE": _int("THREAD_CACHE_SIZE", 128),  # rendered threads kept per process
         "EMAIL_CHECK_DELIVERABILITY": _bool("EMAIL_CHECK_DELIVERABILITY", False),
         "BROKER_POLL_INTERVAL": _float("BROKER_POLL_INTERVAL", 0.1),
         "ISSUES_PER_PAGE": _int("ISSUES_PER_PAGE", 20),

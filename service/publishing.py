@@ -12,11 +12,12 @@ from blinker import Namespace
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import audit
+from . import audit, webhooks
 from .extensions import db
 from .models import Author, Category, Issue
 from .models.base import utcnow
 from .rendering import excerpt, markdown_to_html
+from .urls import absolute
 
 signals = Namespace()
 #: Sent inside the publishing transaction (receivers may add rows; they must not commit).
@@ -103,25 +104,36 @@ def _next_number() -> int:
     return (db.session.scalar(select(func.max(Issue.number))) or 0) + 1
 
 
-def _mark_published(issue: Issue, when: datetime, actor: str) -> None:
+def _mark_published(issue: Issue, when: datetime, actor: str, email_subscribers: bool) -> None:
     if issue.number is None:
         issue.number = _next_number()
     issue.status = "published"
     issue.published_at = issue.published_at or when
     issue.publish_at = None
-    audit.record("issue.published", "issue", issue.id, actor, number=issue.number)
-    issue_publishing.send(issue)
+    audit.record("issue.published", "issue", issue.id, actor, number=issue.number,
+                 email_subscribers=email_subscribers)
+    webhooks.emit("issue.published", {"id": issue.id, "number": issue.number,
+                                      "title": issue.title,
+                                      "url": absolute("public.issue", slug=issue.slug)})
+    if email_subscribers:
+        issue_publishing.send(issue)
 
 
-def publish(issue_id: int, actor: str = "system", when: datetime | None = None) -> Issue:
-    """Publish an issue now: number it, make it public, plan its deliveries; commit."""
+def publish(issue_id: int, actor: str = "system", when: datetime | None = None,
+            email_subscribers: bool | None = None) -> Issue:
+    """Publish an issue now: number it, make it public, plan its deliveries; commit.
+
+    With email_subscribers=False the issue goes on the site and in the feed only.
+    """
     for attempt in range(3):
         issue = db.session.get(Issue, issue_id)
         if issue is None:
             raise PublishingError(f"There is no issue {issue_id}.")
         if issue.status == "published":
             return issue
-        _mark_published(issue, when or utcnow(), actor)
+        if email_subscribers is not None:
+            issue.email_subscribers = email_subscribers
+        _mark_published(issue, when or utcnow(), actor, issue.email_subscribers)
         try:
             db.session.commit()
         except IntegrityError:  # another process took the same number at the same moment
@@ -134,7 +146,8 @@ def publish(issue_id: int, actor: str = "system", when: datetime | None = None) 
     raise AssertionError("unreachable")
 
 
-def schedule(issue_id: int, when: datetime, actor: str = "system") -> Issue:
+def schedule(issue_id: int, when: datetime, actor: str = "system",
+             email_subscribers: bool = True) -> Issue:
     """Schedule a draft for publication at `when` (an aware datetime); commit."""
     issue = db.session.get(Issue, issue_id)
     if issue is None:
@@ -142,6 +155,7 @@ def schedule(issue_id: int, when: datetime, actor: str = "system") -> Issue:
     if issue.status == "published":
         raise PublishingError("That issue is already published.")
     issue.status, issue.publish_at = "scheduled", when
+    issue.email_subscribers = email_subscribers
     audit.record("issue.scheduled", "issue", issue.id, actor, publish_at=when.isoformat())
     db.session.commit()
     return issue
@@ -183,7 +197,7 @@ def publish_due(now: datetime | None = None) -> list[int]:
             continue
         issue = db.session.get(Issue, issue_id, populate_existing=True)
         try:
-            _mark_published(issue, issue.publish_at or now, "scheduler")
+            _mark_published(issue, issue.publish_at or now, "scheduler", issue.email_subscribers)
             db.session.commit()
         except IntegrityError:  # a number taken concurrently: the next tick tries again
             db.session.rollback()
@@ -261,3 +275,41 @@ def related(issue: Issue, limit: int = 3, candidates: int = 300) -> list[Issue]:
             scored.append((score, other.published_at, other))
     scored.sort(key=lambda t: (t[0], t[1]), reverse=True)
     return [other for _, _, other in scored[:limit]]
+
+
+# The writer's desk ---------------------------------------------------------------------------
+
+EDITABLE = ("title", "slug", "body_md", "category", "author", "bio", "comments_open")
+
+
+def save(issue_id: int | None, fields: dict, actor: str = "system") -> Issue:
+    """Create or update an issue's text and metadata (never its status); commit."""
+    title = (fields.get("title") or "").strip()
+    if not title:
+        raise PublishingError("An issue needs a title.")
+    if issue_id is None:
+        issue = create_draft(title, fields.get("body_md", ""), fields.get("author") or "Editor",
+                             fields.get("category") or "Uncategorized", fields.get("bio", ""))
+        audit.record("issue.created", "issue", issue.id, actor)
+    else:
+        issue = db.session.get(Issue, issue_id)
+        if issue is None:
+            raise PublishingError(f"There is no issue {issue_id}.")
+        issue.title = title
+        set_body(issue, body_md=fields.get("body_md", issue.body_md))
+        if fields.get("author"):
+            issue.author = author_named(fields["author"].strip())
+        if fields.get("bio") is not None and issue.author:
+            issue.author.bio = fields["bio"].strip()
+        if fields.get("category"):
+            issue.category = category_named(fields["category"].strip())
+        audit.record("issue.edited", "issue", issue.id, actor)
+    if "comments_open" in fields:
+        issue.comments_open = bool(fields["comments_open"])
+    wanted = slugify(fields.get("slug") or "") if fields.get("slug") else None
+    if wanted and wanted != issue.slug:
+        if unique_slug(wanted, exclude_id=issue.id) != wanted:
+            raise PublishingError(f"The slug “{wanted}” is taken by another issue.")
+        issue.slug = wanted
+    db.session.commit()
+    return issue

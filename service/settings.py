@@ -15,6 +15,38 @@ DEFAULTS: dict[str, Any] = {
     "site.description": "",
     "comments.close_after_days": 0,  # 0: never close automatically
     "comments.max_depth": 3,
+    # Moderation (service/rules.py, service/classifier.py, service/moderator_notify.py)
+    "moderation.hold_all": False,  # WordPress: "Comment must be manually approved"
+    "moderation.require_known": True,  # "Comment author must have a previously approved comment"
+    "moderation.max_links": 2,  # hold a comment with this many links or more (0: off)
+    "moderation.words": [],  # hold a comment containing one of these
+    "moderation.disallowed_words": [],  # mark spam a comment containing one of these
+    "moderation.banned_emails": [],
+    "moderation.banned_domains": [],
+    "moderation.banned_ips": [],  # addresses or ranges: 203.0.113.0/24, 2001:db8::/32
+    "moderation.spam_threshold": 0.99,  # classifier score marking spam (chosen in bench/)
+    "moderation.classifier_min_trained": 20,  # spam and ham decisions needed before it acts
+    "moderation.notify": True,  # email moderators about held comments
+    "moderation.notify_interval_minutes": 5,
+    "moderation.link_days": 3,  # how long one-click links in those emails work
+    "comments.min_seconds": 3,  # time trap: a post sooner after the page render is bot-like
+    "comments.max_links": 10,  # more links than this: refused with a message
+    "comments.flood_seconds": 15,  # a second comment from one IP or email within this: 429
+    "comments.purge_after_days": 30,  # spam and trash are deleted after this many days
+    "comments.ip_retention_days": 30,  # commenter IPs and user agents erased after this
+    "comments.reply_notices_per_hour": 3,  # reply notifications per recipient per hour
+    # Newsletter (service/subscriptions.py, delivery.py, digests.py)
+    "newsletter.min_form_seconds": 2,  # time trap on the subscribe form
+    "newsletter.batch_size": 100,  # rows a worker claims at once
+    "newsletter.lease_seconds": 300,  # a claim older than this (worker died) is re-queued
+    "newsletter.max_attempts": 8,  # temporary failures before a row is failed
+    "newsletter.retry_base_seconds": 60,  # backoff: base·2^(n-1), with jitter
+    "newsletter.pause_after_errors": 50,  # a send pauses itself after this many errors
+    "newsletter.parallel_tasks": 2,  # drain tasks enqueued per send (workers sharing it)
+    "newsletter.rate_per_second": 0,  # per SMTP server, shared by all workers; 0: no limit
+    "newsletter.digest_hour": 8,  # local hour (TIMEZONE) at which digests fall due
+    "newsletter.digest_weekday": 0,  # 0 = Monday … 6 = Sunday, for weekly digests
+    "newsletter.digest_comments": 5,  # most discussed comments in a digest
 }
 
 

@@ -28,7 +28,15 @@ def celery_init_app(app: Flask) -> Celery:
         timezone="UTC",
         beat_schedule_filename=f"{app.config['MARGINS_HOME']}/celerybeat-schedule",
         worker_hijack_root_logger=False,
+        # a web request must not hang on a broker that is down: fail fast, the outbox
+        # sweep enqueues again later
+        broker_connection_timeout=2,
     )
+    if broker.startswith(("redis://", "rediss://")):
+        celery_app.conf.broker_transport_options = {
+            "socket_connect_timeout": 1, "socket_timeout": 5, "retry_on_timeout": False,
+            "max_retries": 0,
+        }
     from .schedule import beat_schedule
 
     celery_app.conf.beat_schedule = beat_schedule(app)

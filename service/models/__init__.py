@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from .comments import Comment
-from .deliveries import Delivery, Send
+from .comments import Comment, ReplyNotice, ReplySubscription
+from .deliveries import Delivery, Send, SendRate
 from .events import Event
 from .issues import Author, Category, Issue
+from .moderation import ClassifierToken, ClassifierTraining, ModeratorNotice
 from .settings import Setting
 from .subscribers import Subscriber
 from .users import User
+from .webhooks import Webhook, WebhookDelivery
 
 __all__ = [
-    "Author", "Category", "Comment", "Delivery", "Event", "Issue", "Send", "Setting",
-    "Subscriber", "User",
+    "Author", "Category", "Comment", "Delivery", "Event", "Issue", "ReplyNotice",
+    "ReplySubscription", "Send", "SendRate", "Setting", "Subscriber", "User",
+    "ClassifierToken", "ClassifierTraining", "ModeratorNotice", "Webhook", "WebhookDelivery",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -20,6 +20,7 @@ class Comment(db.Model):
         Index("ix_comments_issue_status_created", "issue_id", "status", "created_at"),
         Index("ix_comments_status_created", "status", "created_at"),
         Index("ix_comments_moderation_due", "moderation_due"),
+        Index("ix_comments_ip_created", "author_ip", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -49,3 +50,32 @@ class Comment(db.Model):
     source_id: Mapped[str | None] = mapped_column(String(500), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReplySubscription(db.Model):
+    """One address's consent to reply notifications: pending → confirmed → stopped."""
+
+    __tablename__ = "reply_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(100), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirm_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReplyNotice(db.Model):
+    """A reply notification sent (or claimed) for one reply and one recipient."""
+
+    __tablename__ = "reply_notices"
+    __table_args__ = (
+        UniqueConstraint("comment_id", "email"),
+        Index("ix_reply_notices_email_sent", "email", "sent_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(100))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

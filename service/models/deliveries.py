@@ -29,6 +29,16 @@ class Send(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class SendRate(db.Model):
+    """A token bucket per SMTP server, shared by every worker (the embedded default)."""
+
+    __tablename__ = "send_rate"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tokens: Mapped[float] = mapped_column()
+    updated: Mapped[float] = mapped_column()
+
+
 class Delivery(db.Model):
     __tablename__ = "deliveries"
     __table_args__ = (

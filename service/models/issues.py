@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -46,9 +46,14 @@ class Issue(db.Model):
     publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     comments_open: Mapped[bool] = mapped_column(default=True)
+    #: Whether publishing (now or at the scheduled time) also emails "every issue" subscribers.
+    email_subscribers: Mapped[bool] = mapped_column(default=True, server_default=true())
     source_id: Mapped[str | None] = mapped_column(String(500), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    #: Bumped by database triggers on every visible comment change (migration 0006): the
+    #: rendered-thread cache (service/page_cache.py) keys on it.
+    comments_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     author: Mapped[Author | None] = relationship(lazy="joined")
     category: Mapped[Category | None] = relationship(lazy="joined")

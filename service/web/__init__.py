@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask, render_template
 
+from .. import site
+
 
 def register_blueprints(app: Flask) -> None:
-    from . import admin, auth, feeds, public
+    from . import admin, auth, comments, desk, feeds, moderate, public, staff
+    from . import newsletter_admin, settings_admin, subscribe, webhooks_admin
 
-    for module in (public, feeds, auth, admin):
+    for module in (public, feeds, auth, admin, moderate, staff, comments, subscribe,
+                   newsletter_admin, desk, webhooks_admin, settings_admin):
         app.register_blueprint(module.bp)
     app.jinja_env.filters["localdate"] = lambda d, fmt="date": format_local(app, d, fmt)
-    app.context_processor(lambda: {"site_name": app.config["SITE_NAME"],
-                                   "site_description": app.config["SITE_DESCRIPTION"]})
+    app.jinja_env.filters["localiso"] = lambda d: d.astimezone(site.timezone()).strftime(
+        "%Y-%m-%dT%H:%M")
+    app.context_processor(lambda: {"site_name": site.name(),
+                                   "site_description": site.description()})
     for code in (400, 403, 404, 405, 409, 429, 500):
         app.register_error_handler(code, _error_page)
     app.after_request(_security_headers)
@@ -25,7 +30,7 @@ def format_local(app: Flask, moment: datetime | None, fmt: str = "date") -> str:
     """Format an aware datetime in the site's timezone, WordPress style."""
     if moment is None:
         return ""
-    local = moment.astimezone(ZoneInfo(app.config["TIMEZONE"]))
+    local = moment.astimezone(site.timezone())
     date = f"{local:%B} {local.day}, {local.year}"
     if fmt == "date":
         return date

@@ -9,9 +9,13 @@ from email.parser import BytesParser
 from flask import Blueprint, Response, abort, current_app, render_template
 from sqlalchemy import func, select
 
+from markupsafe import Markup
+
+from .. import charts, delivery
+from .. import dashboard as stats
 from ..extensions import db
 from ..mail import open_mailbox
-from ..models import Comment, Issue
+from ..models import Comment, Issue, Send
 from .auth import role_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -23,8 +27,18 @@ def dashboard():
     counts = dict(db.session.execute(
         select(Issue.status, func.count()).group_by(Issue.status)).all())
     pending = db.session.scalar(select(func.count()).where(Comment.status == "pending"))
-    return render_template("admin/dashboard.html", counts=counts, pending=pending,
-                           smtp=bool(current_app.config.get("SMTP_URL")))
+    labels = [f"{d:%b} {d.day}" for d in stats.week_starts(12)]
+    sends = db.session.scalars(select(Send).order_by(Send.id.desc()).limit(5)).all()
+    return render_template(
+        "admin/dashboard.html", counts=counts, pending=pending,
+        smtp=bool(current_app.config.get("SMTP_URL")),
+        subscriber_chart=Markup(charts.bar_chart(
+            labels, stats.subscriber_weeks(12), "Subscribers per week")),
+        comment_chart=Markup(charts.bar_chart(labels, stats.comment_weeks(12),
+                                              "Comments per week")),
+        sends=[(send, delivery.progress(send.id)) for send in sends],
+        health=stats.worker_health(),
+    )
 
 
 def _box() -> mailbox.Maildir:

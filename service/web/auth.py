@@ -19,7 +19,8 @@ login.login_message = "Please log in to continue."
 
 @login.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.active else None  # deactivation ends sessions
 
 
 def role_required(*roles: str):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template
 from feedgen.feed import FeedGenerator
 
-from .. import publishing
+from .. import publishing, site
 from ..extensions import db
 from ..models.base import utcnow
 from ..urls import absolute
@@ -16,13 +16,13 @@ bp = Blueprint("feeds", __name__)
 @bp.get("/feed.atom")
 def atom():
     issues = db.session.scalars(publishing.published_issues().limit(20)).all()
-    site = current_app.config["SITE_URL"]
+    site_url = current_app.config["SITE_URL"]
     fg = FeedGenerator()
-    fg.id(site + "/")
-    fg.title(current_app.config["SITE_NAME"])
-    fg.subtitle(current_app.config["SITE_DESCRIPTION"])
+    fg.id(site_url + "/")
+    fg.title(site.name())
+    fg.subtitle(site.description())
     fg.link(href=absolute("feeds.atom"), rel="self")
-    fg.link(href=site + "/", rel="alternate")
+    fg.link(href=site_url + "/", rel="alternate")
     fg.updated(max((i.updated_at for i in issues), default=utcnow()))
     for issue in reversed(issues):
         entry = fg.add_entry()
@@ -32,7 +32,7 @@ def atom():
         entry.link(href=link)
         entry.published(issue.published_at)
         entry.updated(max(issue.updated_at, issue.published_at))
-        entry.author(name=issue.author.name if issue.author else current_app.config["SITE_NAME"])
+        entry.author(name=issue.author.name if issue.author else site.name())
         if issue.category:
             entry.category(term=issue.category.name)
         entry.summary(issue.excerpt)

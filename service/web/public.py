@@ -12,6 +12,7 @@ from .. import publishing
 from ..extensions import db
 from ..models import Category, Issue
 from ..urls import absolute
+from . import comments as comments_web
 
 bp = Blueprint("public", __name__)
 
@@ -52,6 +53,7 @@ def issue(slug: str):
         newer=newer,
         related=publishing.related(found),
         share=share_links(url, found.title),
+        **comments_web.issue_context(found),
     )
 
 

@@ -100,6 +100,7 @@ def upgrade():
     sa.Column('publish_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('comments_open', sa.Boolean(), nullable=False),
+    sa.Column('email_subscribers', sa.Boolean(), server_default=sa.true(), nullable=False),
     sa.Column('source_id', sa.String(length=500), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),

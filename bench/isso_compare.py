@@ -1,0 +1,172 @@
+"""Margins beside Isso, same machine, same run: reading a 200-comment thread and posting comments.
+
+Isso (PyPI `isso`) is installed into its own venv under the temp dir (reused by later runs) and
+served by gunicorn with 2 workers on SQLite, guard (rate limit) off, moderation off. Margins is
+served by gunicorn with 2 workers (`service.wsgi:app`), once on SQLite with the embedded broker
+and once on PostgreSQL (a throwaway database on 127.0.0.1:5432) with Redis as broker. Both get
+the same 200 approved comments (every third a top-level comment, the others replies).
+
+Reading: Margins' full HTML issue page vs Isso's `GET /?uri=…` JSON. Posting: Margins' comment
+form POST as a browser sends it (session cookie, CSRF token, signed form stamp past the 3 s time
+trap; stored pending and its moderation enqueued; no worker runs) vs Isso's `POST /new`. For the
+benchmark only, Margins runs with RATELIMIT_ENABLED=false and comments.flood_seconds=0 (the
+per-IP limits would refuse one machine's load); every other check stays on.
+
+    .venv/bin/python bench/isso_compare.py [SECONDS] [CONCURRENCY]     (default 15 s, 8)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parent)]
+
+import _load as load  # noqa: E402
+from tests.support import processes, servers  # noqa: E402
+
+COMMENTS = 200
+URI = "/issues/benchmarks"
+ISSO_VENV = Path(tempfile.gettempdir()) / "margins-bench-isso-venv"
+ISSO_CFG = """[general]
+dbpath = {db}
+host = http://127.0.0.1:{port}/
+notify = stdout
+gravatar = false
+[moderation]
+enabled = false
+[guard]
+enabled = false
+[server]
+listen = http://127.0.0.1:{port}
+"""
+
+
+def isso_python() -> str:
+    """The venv with Isso and gunicorn (created with pip on first use)."""
+    python = ISSO_VENV / "bin" / "python"
+    if not (ISSO_VENV / "bin" / "gunicorn").exists():
+        shutil.rmtree(ISSO_VENV, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", str(ISSO_VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "isso", "gunicorn"],
+                       check=True)
+    return str(python)
+
+
+def isso_new(port: int, n: int, parent: int | None = None) -> load.Response:
+    data = {"text": f"{load.BODY}\n\nComment {n}.", "author": f"Reader {n}",
+            "email": f"reader{n}@example.net", "website": "https://example.org" if n % 2 else None,
+            "parent": parent, "title": "Benchmarks"}
+    return load.fetch("127.0.0.1", port, "POST", f"/new?uri={URI}", json.dumps(data).encode(),
+                      {"Content-Type": "application/json"})
+
+
+def bench_isso(home: Path, seconds: float, clients: int) -> tuple[load.Result, load.Result]:
+    python = isso_python()
+    port = servers.free_port()
+    cfg = home / "isso.cfg"
+    cfg.write_text(ISSO_CFG.format(db=home / "isso.db", port=port))
+    env = dict(os.environ, ISSO_SETTINGS=str(cfg))
+    log = home / "isso.log"
+    proc = load.start(load.gunicorn(python, "isso.run", port), env, log, cwd=home)
+    try:
+        load.wait_http("127.0.0.1", port, "/info", proc=proc, log=log)
+        ids: list[int] = []
+        for i in range(COMMENTS):  # the same shape as Margins' thread; Isso nests one level
+            answer = isso_new(port, i, ids[i // 3] if i % 3 and ids else None)
+            assert answer.status == 201, answer.body[:300]
+            ids.append(json.loads(answer.body)["id"])
+        first = load.fetch("127.0.0.1", port, "GET", f"/?uri={URI}")
+        assert json.loads(first.body)["total_replies"] == COMMENTS
+        read = load.run("Isso GET /?uri= (JSON)", lambda s, n: load.fetch(
+            "127.0.0.1", port, "GET", f"/?uri={URI}").status, clients, seconds)
+        post = load.run("Isso POST /new", lambda s, n: isso_new(port, 1000 + n).status,
+                        clients, seconds, ok=(201,))
+        return read, post
+    finally:
+        processes.stop(proc)
+
+
+def bench_margins(label: str, home: Path, database_url: str, broker: str | None,
+                  seconds: float, clients: int) -> tuple[load.Result, load.Result]:
+    env = load.margins_env(home, database_url, broker)
+    slug = load.prepare_margins(load.margins_app(env), COMMENTS)
+    port = servers.free_port()
+    log = home / "gunicorn.log"
+    proc = load.start(load.gunicorn(sys.executable, "service.wsgi:app", port), env, log)
+    try:
+        load.wait_http("127.0.0.1", port, f"/issues/{slug}", proc=proc, log=log)
+        page = load.fetch("127.0.0.1", port, "GET", f"/issues/{slug}").body.decode()
+        assert f"{COMMENTS} responses to" in page
+        read = load.run(f"Margins {label}: issue page (HTML)", lambda s, n: load.fetch(
+            "127.0.0.1", port, "GET", f"/issues/{slug}").status, clients, seconds)
+        setup, request = load.margins_poster(port, slug)
+        post = load.run(f"Margins {label}: comment POST", request, clients, seconds,
+                        setup=setup, ok=(303,), pause=3.2)
+        return read, post
+    finally:
+        processes.stop(proc)
+
+
+def verdict(name: str, ratio: float, goal: float) -> str:
+    return f"{name}: {ratio:.2f}× Isso (goal ≥ {goal}×) {'met' if ratio >= goal else 'MISSED'}"
+
+
+def main() -> None:
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 15
+    clients = int(sys.argv[2]) if len(sys.argv) > 2 else 8
+    root = Path(tempfile.mkdtemp(prefix="margins-isso-"))
+    print(f"{COMMENTS} approved comments, {clients} concurrent clients, {seconds:g} s each, "
+          f"gunicorn with 2 sync workers for both; {os.cpu_count()} CPUs")
+    results = {}
+    try:
+        (root / "isso").mkdir()
+        results["isso"] = bench_isso(root / "isso", seconds, clients)
+        (root / "sqlite").mkdir()
+        results["sqlite"] = bench_margins("SQLite", root / "sqlite",
+                                          f"sqlite:///{root / 'sqlite' / 'margins.sqlite'}",
+                                          None, seconds, clients)
+        if servers.reachable("127.0.0.1", 5432):
+            url, drop = load.pg_database("margins_bench")
+            redis = "redis://127.0.0.1:6379/13" if servers.reachable("127.0.0.1", 6379) else None
+            (root / "pg").mkdir()
+            try:
+                results["pg"] = bench_margins("PostgreSQL", root / "pg", url, redis, seconds,
+                                              clients)
+            finally:
+                drop()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    report(results)
+
+
+def report(results: dict) -> None:
+    isso_read, isso_post = results["isso"]
+    print()
+    for read, post in results.values():
+        print(read.line())
+        print(post.line())
+    print()
+    for key, label in (("sqlite", "SQLite"), ("pg", "PostgreSQL")):
+        if key not in results:
+            continue
+        read, post = results[key]
+        print(verdict(f"reading, {label}", read.rps / isso_read.rps, 1.5)
+              + f"; p99 {read.pct(99):.1f} ms (goal < 50 ms) "
+              + ("met" if read.pct(99) < 50 else "MISSED"))
+        print(verdict(f"posting, {label}", post.rps / isso_post.rps, 2)
+              + f"; p50 {post.pct(50):.1f} ms vs Isso {isso_post.pct(50):.1f} ms")
+    errors = sum(r.errors for pair in results.values() for r in pair)
+    print(f"5xx or connection errors across all runs: {errors}")
+
+
+if __name__ == "__main__":
+    started = time.time()
+    main()
+    print(f"(took {time.time() - started:.0f} s)")

@@ -1,0 +1,250 @@
+"""Accepting a comment: validation, request-time guards, storage, then the moderation task.
+
+The row commits first (pending, moderation_due) and only then is moderation enqueued; a lost
+enqueue is finished by the moderation sweep. Bot-like posts are stored as spam, never dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from sqlalchemy import or_, select
+
+from . import audit, guards, queue, reply_notifications, settings, webhooks
+from .avatars import avatar_key
+from .extensions import db
+from .models import Comment, Issue
+from .models.base import utcnow
+from .rendering import comment_markdown_to_html
+
+log = logging.getLogger(__name__)
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:(?!\d)")
+
+#: WordPress's limits, in characters.
+LIMITS = {"name": 245, "email": 100, "url": 200, "body": 65525}
+LABELS = {"name": "name", "email": "email address", "url": "website address", "body": "comment"}
+CLOSED = "Comments on this entry are closed."
+DUPLICATE = "Duplicate comment detected; it looks as though you’ve already said that!"
+FLOOD = "You are posting comments too quickly. Slow down."
+
+
+class CommentError(ValueError):
+    """A post that cannot be accepted: `status` is the HTTP code, `errors` maps field → message."""
+
+    def __init__(self, message: str, status: int = 400, errors: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message, self.status, self.errors = message, status, errors or {}
+
+
+@dataclass
+class Submission:
+    """What a reader sent, plus what the request knows about them."""
+
+    issue_id: int
+    name: str = ""
+    email: str = ""
+    url: str = ""
+    body: str = ""
+    parent_id: int | None = None
+    notify_replies: bool = False
+    author_token: str = ""
+    ip: str = ""
+    user_agent: str = ""
+    honeypot: str = ""
+    stamp: str = ""
+    is_staff: bool = False
+
+
+def new_author_token() -> str:
+    """A random id for the commenter's signed cookie ("the same browser as before")."""
+    return secrets.token_urlsafe(24)
+
+
+def closes_at(issue: Issue) -> datetime | None:
+    """When an issue's comments close automatically (None: never)."""
+    days = int(settings.get("comments.close_after_days") or 0)
+    if days <= 0 or issue.published_at is None:
+        return None
+    return issue.published_at + timedelta(days=days)
+
+
+def is_open(issue: Issue, now: datetime | None = None) -> bool:
+    """Whether readers may comment on `issue` now."""
+    if not issue.comments_open or issue.status != "published":
+        return False
+    closing = closes_at(issue)
+    return closing is None or (now or utcnow()) < closing
+
+
+def _has_control(value: str) -> bool:
+    return any(ord(ch) < 32 or ord(ch) == 127 for ch in value)
+
+
+def _clean_email(raw: str) -> str:
+    try:
+        checked = validate_email(
+            raw,
+            check_deliverability=current_app.config.get("EMAIL_CHECK_DELIVERABILITY", False),
+            timeout=5,
+        )
+    except EmailNotValidError:
+        raise ValueError("Please enter a valid email address.") from None
+    return checked.normalized
+
+
+def _clean_url(raw: str) -> str:
+    if not raw:
+        return ""
+    if _SCHEME.match(raw) and not raw.lower().startswith(("http:", "https:")):
+        raise ValueError("Please enter a website address starting with http:// or https://.")
+    url = raw if "://" in raw else "http://" + raw
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or " " in url:
+        raise ValueError("Please enter a website address starting with http:// or https://.")
+    return url
+
+
+def validate(sub: Submission) -> dict[str, str]:
+    """Return the cleaned name, email, url and body, or raise CommentError listing every problem."""
+    values = {
+        "name": sub.name.strip(),
+        "email": sub.email.strip(),
+        "url": sub.url.strip(),
+        "body": sub.body.replace("\r\n", "\n").strip(),
+    }
+    errors: dict[str, str] = {}
+    for field in ("name", "email", "body"):
+        if not values[field]:
+            errors[field] = f"Please enter your {LABELS[field]}."
+    for field, limit in LIMITS.items():
+        if len(values[field]) > limit:
+            errors[field] = f"Your {LABELS[field]} is too long (at most {limit:,} characters)."
+    for field in ("name", "email", "url"):
+        if _has_control(values[field]):
+            errors[field] = (
+                f"Your {LABELS[field]} may not contain line breaks or control characters."
+            )
+    values["body"] = "".join(ch for ch in values["body"] if ch in "\n\t" or not _has_control(ch))
+    for field, cleaner in (("email", _clean_email), ("url", _clean_url)):
+        if field not in errors and values[field]:
+            try:
+                values[field] = cleaner(values[field])
+            except ValueError as exc:
+                errors[field] = str(exc)
+    if "body" not in errors and (problem := guards.links_problem(values["body"])):
+        errors["body"] = problem
+    if errors:
+        raise CommentError("Please correct the fields marked below.", 400, errors)
+    return values
+
+
+def _check_parent(issue: Issue, parent_id: int | None) -> None:
+    if parent_id is None:
+        return
+    parent = db.session.get(Comment, parent_id)
+    if (
+        parent is None
+        or parent.issue_id != issue.id
+        or parent.status != "approved"
+        or parent.kind != "comment"
+    ):
+        raise CommentError("You can only reply to a published comment.", 400)
+
+
+def _check_repeats(issue: Issue, values: dict[str, str], ip: str, now: datetime) -> None:
+    duplicate = db.session.scalar(
+        select(Comment.id)
+        .where(
+            Comment.issue_id == issue.id,
+            Comment.body_md == values["body"],
+            Comment.status != "trash",
+            or_(Comment.author_email == values["email"], Comment.author_name == values["name"]),
+        )
+        .limit(1)
+    )
+    if duplicate is not None:
+        raise CommentError(DUPLICATE, 409)
+    since = now - timedelta(seconds=float(settings.get("comments.flood_seconds")))
+    same_sender = Comment.author_email == values["email"]
+    if ip:
+        same_sender = or_(same_sender, Comment.author_ip == ip)
+    recent = db.session.scalar(
+        select(Comment.id).where(same_sender, Comment.created_at > since).limit(1)
+    )
+    if recent is not None:
+        raise CommentError(FLOOD, 429)
+
+
+def post(sub: Submission, now: datetime | None = None) -> Comment:
+    """Check and store one comment; commit; then enqueue its moderation (and any opt-in mail)."""
+    now = now or utcnow()
+    issue = db.session.get(Issue, sub.issue_id)
+    if issue is None or issue.status != "published":
+        raise CommentError("There is no such issue.", 404)
+    if not is_open(issue, now):
+        raise CommentError(CLOSED, 403)
+    values = validate(sub)
+    _check_parent(issue, sub.parent_id)
+    _check_repeats(issue, values, sub.ip, now)
+    reasons = guards.bot_reasons(sub.honeypot, sub.stamp, issue.id, now)
+    comment = _new_comment(issue, sub, values, reasons, now)
+    db.session.add(comment)
+    db.session.flush()
+    optin_id = None
+    if comment.notify_replies and not reasons:
+        optin_id = reply_notifications.prepare_optin(comment.author_email, now)
+    audit.record(
+        "comment.posted", "comment", comment.id, "reader", status=comment.status, reasons=reasons
+    )
+    if not reasons:
+        webhooks.emit("comment.posted", webhooks.comment_data(comment))
+    db.session.commit()
+    _after_commit(comment, optin_id)
+    return comment
+
+
+def _new_comment(
+    issue: Issue, sub: Submission, values: dict[str, str], reasons: list[str], now: datetime
+) -> Comment:
+    spam = bool(reasons)
+    return Comment(
+        issue_id=issue.id,
+        parent_id=sub.parent_id,
+        kind="comment",
+        author_name=values["name"],
+        author_email=values["email"],
+        author_url=values["url"],
+        author_ip=sub.ip[:45],
+        user_agent=sub.user_agent[:255],
+        avatar_key=avatar_key(values["email"]),
+        author_token=sub.author_token[:64],
+        notify_replies=sub.notify_replies,
+        body_md=values["body"],
+        body_html=comment_markdown_to_html(values["body"]),
+        status="spam" if spam else "pending",
+        previous_status="pending" if spam else None,
+        is_author_reply=sub.is_staff,
+        moderation_due=not spam,
+        decision="guard" if spam else "",
+        decision_reasons="; ".join(reasons),
+        created_at=now,
+        decided_at=now if spam else None,
+    )
+
+
+def _after_commit(comment: Comment, optin_id: int | None) -> None:
+    """Enqueue follow-up work; a broker failure never fails the post (the sweep catches up)."""
+    try:
+        if comment.status == "pending":
+            queue.enqueue("moderation.moderate_comment", comment.id)
+        if optin_id is not None:
+            queue.enqueue("comments.send_reply_optin", optin_id)
+    except Exception:  # the row is committed; moderation_due makes the sweep retry it
+        log.warning("enqueue after comment %s failed", comment.id, exc_info=True)

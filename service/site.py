@@ -1,0 +1,112 @@
+"""The site's identity at run time: the admin's settings, falling back to the environment.
+
+Read once per app context (a request, a task) and kept in flask.g.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import current_app, g
+
+from . import settings
+
+
+def _values() -> dict:
+    if "_site" not in g:
+        config = current_app.config
+        g._site = {
+            "name": settings.get("site.name") or config["SITE_NAME"],
+            "description": settings.get("site.description") or config["SITE_DESCRIPTION"],
+            "timezone": settings.get("site.timezone") or config["TIMEZONE"],
+        }
+    return g._site
+
+
+def forget() -> None:
+    """Drop the cached values (after the settings change)."""
+    g.pop("_site", None)
+
+
+def name() -> str:
+    return _values()["name"]
+
+
+def description() -> str:
+    return _values()["description"]
+
+
+def timezone_name() -> str:
+    return _values()["timezone"]
+
+
+def timezone() -> ZoneInfo:
+    try:
+        return ZoneInfo(timezone_name())
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+class SettingsError(ValueError):
+    """Bad values on the settings page; `errors` maps field to message."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+INTEGERS = {  # key: (label, lowest, highest)
+    "comments.close_after_days": ("Close comments after (days, 0 = never)", 0, 36500),
+    "comments.max_depth": ("Reply depth", 1, 10),
+    "newsletter.digest_weekday": ("Weekly digest day", 0, 6),
+    "newsletter.digest_hour": ("Digest hour", 0, 23),
+}
+
+
+def validate(form: dict) -> dict:
+    """Check the settings form; return {key: value} or raise SettingsError."""
+    errors, values = {}, {}
+    name_value = (form.get("site.name") or "").strip()
+    if not name_value or len(name_value) > 200 or any(ord(c) < 32 for c in name_value):
+        errors["site.name"] = "The site name needs 1 to 200 printable characters."
+    values["site.name"] = name_value
+    values["site.description"] = (form.get("site.description") or "").strip()[:500]
+    tz = (form.get("site.timezone") or "").strip()
+    try:
+        ZoneInfo(tz)
+        values["site.timezone"] = tz
+    except (ZoneInfoNotFoundError, ValueError):
+        errors["site.timezone"] = f"“{tz}” is not a time zone (e.g. Europe/Paris)."
+    for key, (label, low, high) in INTEGERS.items():
+        try:
+            number = int(form.get(key, ""))
+            if not low <= number <= high:
+                raise ValueError
+            values[key] = number
+        except ValueError:
+            errors[key] = f"{label}: a whole number from {low} to {high}."
+    if errors:
+        raise SettingsError(errors)
+    return values
+
+
+def save(form: dict, bios: dict[int, str], actor: str) -> list[str]:
+    """Validate and store the settings and author bios; return the changed keys; commit."""
+    from . import audit
+    from .extensions import db
+    from .models import Author
+
+    values = validate(form)
+    changed = [key for key, value in values.items() if settings.get(key) != value]
+    for key in changed:
+        settings.put(key, values[key])
+    for author_id, bio in bios.items():
+        author = db.session.get(Author, author_id)
+        if author is not None and author.bio != bio.strip()[:500]:
+            author.bio = bio.strip()[:500]
+            changed.append(f"author.{author_id}.bio")
+    if changed:
+        audit.record("settings.changed", "settings", None, actor, keys=changed)
+    db.session.commit()
+    forget()
+    return changed

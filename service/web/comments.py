@@ -1,0 +1,342 @@
+"""Comment HTTP: posting, avatars, reply-notification links and commenters' data requests."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import smtplib
+from dataclasses import dataclass
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    after_this_request,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
+
+from .. import (
+    commenter_data,
+    comments,
+    guards,
+    page_cache,
+    publishing,
+    reply_notifications,
+    threads,
+    tokens,
+)
+from ..avatars import identicon_svg
+from ..extensions import csrf, limiter
+from ..models import Issue
+
+bp = Blueprint("comments", __name__)
+log = logging.getLogger(__name__)
+COOKIE = "margins_commenter"
+COOKIE_PURPOSE = "commenter-cookie"
+COOKIE_MAX_AGE = 365 * tokens.DAY
+_HEX_KEY = re.compile(r"[0-9a-f]{32}")
+
+
+@dataclass
+class Commenter:
+    """What the reader's signed cookie says: a random token, and details they asked us to keep."""
+
+    token: str = ""
+    name: str = ""
+    email: str = ""
+    url: str = ""
+
+    @property
+    def remembered(self) -> bool:
+        return bool(self.name or self.email or self.url)
+
+
+def current_commenter() -> Commenter:
+    raw = request.cookies.get(COOKIE, "")
+    if not raw:
+        return Commenter()
+    try:
+        data = tokens.read(COOKIE_PURPOSE, raw, COOKIE_MAX_AGE)
+    except tokens.TokenError:
+        return Commenter()
+    if not isinstance(data, dict):
+        return Commenter()
+    return Commenter(
+        str(data.get("t", "")),
+        str(data.get("n", "")),
+        str(data.get("e", "")),
+        str(data.get("u", "")),
+    )
+
+
+def _set_cookie(response: Response, who: Commenter) -> None:
+    data = {"t": who.token}
+    if who.remembered:
+        data.update(n=who.name, e=who.email, u=who.url)
+    response.set_cookie(
+        COOKIE,
+        tokens.make(COOKIE_PURPOSE, data),
+        max_age=COOKIE_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+    )
+
+
+def _private(response: Response) -> Response:
+    """Pages showing a reader's own details or pending comments must never be cached."""
+    response.headers["Cache-Control"] = "private, no-store"
+    response.vary.add("Cookie")
+    return response
+
+
+def issue_context(issue: Issue) -> dict:
+    """What issue.html needs for its comments: the thread, the form, open or closed."""
+    me = current_commenter()
+    is_open = comments.is_open(issue)
+    entry = _thread_entry(issue, me.token, is_open)
+    thread = entry.thread
+    reply_to = thread.approved(request.args.get("replytocom", type=int))
+    if me.remembered or any(v.awaiting for v in thread.by_id.values()):
+        after_this_request(_private)
+    form = {"name": me.name, "email": me.email, "url": me.url, "remember": me.remembered}
+    return {
+        "thread": thread,
+        "thread_html": entry.html,
+        "reply_to": reply_to,
+        "comment_form": form,
+        "comments_open": is_open,
+        "form_stamp": guards.form_stamp(issue.id),
+        "avatar_base": _avatar_base(),
+    }
+
+
+def _thread_entry(issue: Issue, viewer_token: str, is_open: bool) -> page_cache.Entry:
+    """The rendered thread: shared and cached, or fresh for a reader with a pending comment."""
+    depth = threads.configured_depth()
+
+    def render(token: str = "") -> page_cache.Entry:
+        thread = threads.build(issue, viewer_token=token, max_depth=depth)
+        html = render_template("public/_thread.html", thread=thread, comments_open=is_open,
+                               avatar_base=_avatar_base())
+        return page_cache.Entry(Markup(html), thread)
+
+    if threads.has_pending(issue.id, viewer_token):
+        return render(viewer_token)  # never cached: only its author may see a pending comment
+    return page_cache.cached(page_cache.thread_key(issue, is_open, depth), render)
+
+
+def _avatar_base() -> str:
+    """The avatar URL up to the key, built once per page rather than once per comment."""
+    return url_for("comments.avatar", key="k")[: -len("k.svg")]
+
+
+def _typed() -> dict:
+    """What the reader typed, to show back after a refusal (nothing lost)."""
+    form = request.form
+    return {
+        "name": form.get("author", ""),
+        "email": form.get("email", ""),
+        "url": form.get("url", ""),
+        "body": form.get("comment", ""),
+        "notify": bool(form.get("notify_replies")),
+        "remember": bool(form.get("remember")),
+        "parent_id": form.get("comment_parent", ""),
+    }
+
+
+def _parent_id() -> int | None:
+    raw = request.form.get("comment_parent", "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else None
+
+
+def _submission(issue: Issue, token: str) -> comments.Submission:
+    form = request.form
+    return comments.Submission(
+        issue_id=issue.id,
+        name=form.get("author", ""),
+        email=form.get("email", ""),
+        url=form.get("url", ""),
+        body=form.get("comment", ""),
+        parent_id=_parent_id(),
+        notify_replies=bool(form.get("notify_replies")),
+        author_token=token,
+        ip=request.remote_addr or "",
+        user_agent=request.user_agent.string or "",
+        honeypot=form.get(guards.HONEYPOT_FIELD, ""),
+        stamp=form.get("stamp", ""),
+        is_staff=bool(current_user.is_authenticated),
+    )
+
+
+@bp.post("/issues/<slug>/comments")
+@limiter.limit("10 per minute; 60 per hour")
+def post(slug: str):
+    issue = publishing.public_issue(slug)
+    if issue is None:
+        abort(404)
+    me = current_commenter()
+    token = me.token or comments.new_author_token()
+    try:
+        comment = comments.post(_submission(issue, token))
+    except comments.CommentError as exc:
+        if exc.status == 404:
+            abort(404)
+        return _refused(issue, exc)
+    if comment.status == "pending":
+        target = url_for("public.issue", slug=issue.slug) + f"#comment-{comment.id}"
+        response = redirect(target, 303)
+    else:  # bot-like: stored as spam for review; a calm answer, nothing to learn from
+        response = Response(render_template("public/comment_received.html", issue=issue))
+    remember = bool(request.form.get("remember"))
+    who = Commenter(token)
+    if remember:
+        who = Commenter(token, comment.author_name, comment.author_email, comment.author_url)
+    _set_cookie(response, who)
+    return _private(response)
+
+
+def _refused(issue: Issue, exc: comments.CommentError):
+    """The refusal page; the form comes back filled in only for fixable mistakes (400)."""
+    typed = _typed()
+    show_form = exc.status == 400
+    page = render_template(
+        "public/comment_refused.html",
+        issue=issue,
+        message=exc.message,
+        errors=exc.errors,
+        form={"body": typed["body"]},
+        comment_form=typed if show_form else None,
+        show_form=show_form,
+        avatar_base=_avatar_base(),
+        form_stamp=request.form.get("stamp") or guards.form_stamp(issue.id),
+        code=exc.status,
+    )
+    return _private(Response(page, exc.status))
+
+
+@bp.errorhandler(CSRFError)
+def csrf_failed(error: CSRFError):
+    """A missing or stale CSRF token: show the form again with everything the reader typed."""
+    if request.endpoint != "comments.post":
+        return render_template("errors/error.html", error=error, code=400), 400
+    issue = publishing.public_issue(request.view_args.get("slug", ""))
+    if issue is None:
+        abort(404)
+    message = (
+        "Your session expired before the comment was sent. Nothing is lost: please "
+        "check it below and send it again."
+    )
+    return _refused(issue, comments.CommentError(message, 400))
+
+
+@bp.get("/avatar/<key>.svg")
+def avatar(key: str):
+    if not _HEX_KEY.fullmatch(key):
+        abort(404)
+    response = Response(identicon_svg(key), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
+
+
+def _message(title: str, text: str, code: int = 200, **extra):
+    return render_template("public/comment_message.html", title=title, text=text, **extra), code
+
+
+@bp.route("/comments/replies/confirm/<token>", methods=["GET", "POST"])
+def reply_confirm(token: str):
+    if request.method == "GET":
+        return _message(
+            "Email me replies",
+            "Confirm that you want an email when someone replies to your comments.",
+            action="Yes, email me replies",
+        )
+    try:
+        reply_notifications.confirm(token)
+    except tokens.TokenError as exc:
+        return _message("That link did not work", str(exc), 400)
+    return _message(
+        "Reply notifications confirmed",
+        "You will get an email when someone replies to your comments. Every "
+        "email has a link to stop them.",
+    )
+
+
+@bp.route("/comments/replies/stop/<token>", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058 one-click: the signed token, scoped to one address, is the proof
+def reply_stop(token: str):
+    if request.method == "GET":
+        return _message(
+            "Stop reply emails",
+            "Stop all emails about replies to your comments?",
+            action="Stop reply emails",
+        )
+    try:
+        reply_notifications.stop(token)
+    except tokens.TokenError as exc:
+        return _message("That link did not work", str(exc), 400)
+    return _message("Reply emails stopped", "You will get no more emails about replies.")
+
+
+@bp.route("/comments/your-data", methods=["GET", "POST"])
+@limiter.limit("5 per hour", methods=["POST"])
+def data_request():
+    if request.method == "GET":
+        return render_template("public/comment_data_request.html")
+    action = request.form.get("action", "export")
+    email = request.form.get("email", "").strip()
+    if (
+        action not in commenter_data.ACTIONS
+        or not email
+        or len(email) > 100
+        or any(ord(ch) < 32 for ch in email)
+    ):
+        return render_template(
+            "public/comment_data_request.html",
+            error="Please enter the email address you commented with.",
+        ), 400
+    try:
+        commenter_data.request_link(email, action)
+    except (OSError, smtplib.SMTPException):
+        log.warning("could not send a commenter data link", exc_info=True)
+        return _message("We could not send the email", "Please try again in a few minutes.", 503)
+    return _message(
+        "Check your inbox",
+        "If there are comments from that address, we have "
+        "sent it a link. The link works for two days.",
+    )
+
+
+@bp.route("/comments/your-data/<token>", methods=["GET", "POST"])
+def data_confirm(token: str):
+    try:
+        key, action = commenter_data.read_link(token)
+    except tokens.TokenError as exc:
+        return _message("That link did not work", str(exc), 400)
+    if request.method == "GET":
+        return render_template(
+            "public/comment_data_confirm.html", action=action, count=commenter_data.count(key)
+        )
+    if action == "export":
+        body = json.dumps(commenter_data.export(key), indent=2, ensure_ascii=False)
+        return Response(
+            body,
+            mimetype="application/json",
+            headers={
+                "Content-Disposition": 'attachment; filename="my-comments.json"',
+                "Cache-Control": "private, no-store",
+            },
+        )
+    removed = commenter_data.delete_all(key)
+    return _message(
+        "Your comments are deleted", f"{removed} comment{'s' if removed != 1 else ''} deleted."
+    )

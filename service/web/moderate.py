@@ -1,0 +1,241 @@
+"""The moderator view: the queue, actions (one, bulk, keyboard), signed email links, audit log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select, tuple_
+
+from .. import moderation, moderator_notify, rules, settings, tokens
+from ..classifier import stats as classifier_stats
+from ..extensions import db
+from ..models import Comment, Event, Issue, User
+from .auth import _safe_next, role_required
+
+bp = Blueprint("moderate", __name__, url_prefix="/moderate")
+
+TABS = {"pending": "pending", "spam": "spam", "approved": "approved", "rejected": "trash"}
+TAB_LABELS = {"pending": "Pending", "spam": "Spam", "approved": "Approved", "rejected": "Rejected"}
+PER_PAGE = 25
+ROW_ACTIONS = "approve,reject,spam,notspam,restore,delete"
+
+
+def _cursor(raw: str | None) -> tuple[datetime, int] | None:
+    """Parse a keyset cursor 'ISO-TIME~ID' (None when absent or malformed)."""
+    if not raw or "~" not in raw:
+        return None
+    moment, _, ident = raw.rpartition("~")
+    try:
+        when = datetime.fromisoformat(moment)
+        return (when if when.tzinfo else when.replace(tzinfo=UTC)), int(ident)
+    except ValueError:
+        return None
+
+
+def status_counts() -> dict[str, int]:
+    rows = db.session.execute(select(Comment.status, func.count()).group_by(Comment.status))
+    found = dict(rows.all())
+    return {tab: found.get(status, 0) for tab, status in TABS.items()}
+
+
+def _history(emails: list[str]) -> dict[str, dict[str, int]]:
+    """For each commenter email: how many of their comments are in each status."""
+    emails = sorted({e for e in emails if e})
+    history: dict[str, dict[str, int]] = {}
+    if emails:
+        rows = db.session.execute(
+            select(Comment.author_email, Comment.status, func.count())
+            .where(Comment.author_email.in_(emails))
+            .group_by(Comment.author_email, Comment.status))
+        for email, status, n in rows:
+            history.setdefault(email, {})[status] = n
+    return history
+
+
+def _page(query, cursor):
+    query = query.join(Issue, Issue.id == Comment.issue_id)
+    if cursor:
+        query = query.where(tuple_(Comment.created_at, Comment.id) < tuple_(*cursor))
+    rows = db.session.execute(
+        query.order_by(Comment.created_at.desc(), Comment.id.desc()).limit(PER_PAGE + 1)).all()
+    more = rows[PER_PAGE:] != []
+    rows = rows[:PER_PAGE]
+    last = rows[-1][0] if rows and more else None
+    return rows, (f"{last.created_at.isoformat()}~{last.id}" if last else None)
+
+
+@bp.get("/")
+@role_required("moderator")
+def index():
+    return redirect(url_for(".queue", tab="pending"))
+
+
+@bp.get("/<any(pending, spam, approved, rejected):tab>")
+@role_required("moderator")
+def queue(tab: str):
+    query = select(Comment, Issue.title, Issue.slug).where(Comment.status == TABS[tab])
+    rows, next_cursor = _page(query, _cursor(request.args.get("before")))
+    parent_ids = {c.parent_id for c, *_ in rows if c.parent_id}
+    parents = {p.id: p for p in db.session.scalars(
+        select(Comment).where(Comment.id.in_(parent_ids)))} if parent_ids else {}
+    return render_template(
+        "moderate/queue.html", tab=tab, tabs=TAB_LABELS, counts=status_counts(), rows=rows,
+        parents=parents, history=_history([c.author_email for c, *_ in rows]),
+        next_cursor=next_cursor, first_page=not request.args.get("before"),
+        trained=classifier_stats())
+
+
+@bp.get("/commenter")
+@role_required("moderator")
+def commenter():
+    email = request.args.get("email", "").strip()
+    if not email:
+        abort(404)
+    query = select(Comment, Issue.title, Issue.slug).where(Comment.author_email == email)
+    rows, next_cursor = _page(query, _cursor(request.args.get("before")))
+    return render_template("moderate/commenter.html", email=email, rows=rows,
+                           history=_history([email]).get(email, {}), next_cursor=next_cursor)
+
+
+def _done(message: str, changed: list[int], status: str | None = None):
+    """Answer a JSON caller (the keyboard script) or flash and go back."""
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify({"changed": changed, "status": status, "message": message})
+    flash(message, "info")
+    return redirect(_safe_next(request.form.get("next") or request.args.get("next")))
+
+
+@bp.post(f"/comments/<int:comment_id>/<any({ROW_ACTIONS}):action>")
+@role_required("moderator")
+def act(comment_id: int, action: str):
+    changed = moderation.act(action, [comment_id], current_user.email)
+    comment = db.session.get(Comment, comment_id)
+    status = comment.status if comment else "deleted"
+    verb = {"notspam": "marked not spam", "reject": "rejected", "delete": "deleted",
+            "restore": "restored", "spam": "marked spam", "approve": "approved"}[action]
+    message = f"Comment {verb}." if changed else "Nothing to change."
+    return _done(message, changed, status)
+
+
+@bp.post("/bulk")
+@role_required("moderator")
+def bulk():
+    action = request.form.get("action", "")
+    if action not in ("approve", "spam", "reject", "delete"):
+        abort(400)
+    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    changed = moderation.act(action, ids, current_user.email) if ids else []
+    return _done(f"{len(changed)} comment{'s' if len(changed) != 1 else ''} updated.", changed)
+
+
+@bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
+@role_required("moderator")
+def edit(comment_id: int):
+    comment = db.session.get(Comment, comment_id) or abort(404)
+    if request.method == "POST":
+        form = request.form
+        try:
+            moderation.edit(comment_id, current_user.email, form.get("name", ""),
+                            form.get("email", ""), form.get("url", ""), form.get("body", ""))
+        except moderation.ModerationError as exc:
+            flash(str(exc), "error")
+            return render_template("moderate/edit.html", comment=comment, form=form), 400
+        flash("Comment saved.", "info")
+        return redirect(_safe_next(form.get("next")))
+    form = {"name": comment.author_name, "email": comment.author_email,
+            "url": comment.author_url, "body": comment.body_md}
+    return render_template("moderate/edit.html", comment=comment, form=form)
+
+
+@bp.post("/comments/<int:comment_id>/reply")
+@role_required("moderator")
+def reply(comment_id: int):
+    try:
+        moderation.reply_as_author(comment_id, current_user, request.form.get("body", ""))
+    except moderation.ModerationError as exc:
+        flash(str(exc), "error")
+        return redirect(_safe_next(request.form.get("next")))
+    return _done("Reply published as the author.", [comment_id], "approved")
+
+
+@bp.post("/comments/<int:comment_id>/ban")
+@role_required("moderator")
+def ban(comment_id: int):
+    try:
+        banned = moderation.ban(comment_id, current_user.email,
+                                email=bool(request.form.get("email")),
+                                ip=bool(request.form.get("ip")))
+    except moderation.ModerationError:
+        abort(404)
+    what = ", ".join(banned) or "nothing new"
+    return _done(f"Banned {what}; the comment is marked spam.", [comment_id], "spam")
+
+
+@bp.get("/audit")
+@role_required("moderator")
+def audit_log():
+    query = select(Event).order_by(Event.id.desc())
+    before = request.args.get("before", "")
+    if before.isdigit():
+        query = query.where(Event.id < int(before))
+    events = db.session.scalars(query.limit(50)).all()
+    return render_template("moderate/audit.html", events=events,
+                           next_before=events[-1].id if len(events) == 50 else None)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@role_required("admin")
+def settings_page():
+    if request.method == "POST":
+        try:
+            rules.configure(request.form, current_user.email)
+        except rules.SettingsError as exc:
+            flash(str(exc), "error")
+            return render_template("moderate/settings.html", values=rules.current()), 400
+        flash("Moderation settings saved.", "info")
+        return redirect(url_for(".settings_page"))
+    return render_template("moderate/settings.html", values=rules.current(),
+                           trained=classifier_stats())
+
+
+def _link_target(action: str, token: str) -> tuple[Comment, User]:
+    """The comment and moderator of a valid one-click link, or an error page."""
+    try:
+        comment_id, user_id = moderator_notify.read_link(action, token)
+    except tokens.TokenError as exc:
+        abort(400, description=str(exc))
+    user = db.session.get(User, user_id)
+    if user is None or not user.active:
+        abort(403, description="This link belongs to an account that is no longer active.")
+    comment = db.session.get(Comment, comment_id)
+    if comment is None:
+        abort(404, description="That comment no longer exists.")
+    return comment, user
+
+
+@bp.route("/link/<action>/<token>", methods=["GET", "POST"])
+def link_confirm(action: str, token: str):
+    comment, user = _link_target(action, token)
+    if request.method == "GET":  # a GET never changes anything (mail scanners open links)
+        issue = db.session.get(Issue, comment.issue_id)
+        return render_template("moderate/confirm.html", comment=comment, issue=issue,
+                               action=action, done=False)
+    changed = moderation.act(action, [comment.id], f"{user.email} (email link)")
+    issue = db.session.get(Issue, comment.issue_id)
+    return render_template("moderate/confirm.html", comment=db.session.get(Comment, comment.id),
+                           issue=issue, action=action, done=True, changed=bool(changed))
+
+
+@bp.app_template_filter("reasons")
+def reasons_filter(text: str) -> list[str]:
+    return [r.strip() for r in (text or "").split(";") if r.strip()]
+
+
+@bp.app_context_processor
+def moderation_counts():
+    def pending_count() -> int:
+        return db.session.scalar(select(func.count()).where(Comment.status == "pending"))
+    return {"moderation_pending_count": pending_count,
+            "spam_threshold": lambda: settings.get("moderation.spam_threshold")}

@@ -1,0 +1,63 @@
+"""The admin settings page: site identity, timezone, author bios, comment and digest settings."""
+
+from __future__ import annotations
+
+from service import settings
+from service.extensions import db
+from service.models import Event
+from tests.conftest import login
+from tests.factories import make_issue
+
+
+def _form(**overrides):
+    form = {"site.name": "The Margin Notes", "site.description": "Slow essays",
+            "site.timezone": "America/New_York", "comments.close_after_days": "30",
+            "comments.max_depth": "4", "newsletter.digest_weekday": "4",
+            "newsletter.digest_hour": "7"}
+    form.update(overrides)
+    return form
+
+
+def test_settings_change_what_readers_see(admin_client, client):
+    issue = make_issue("Timed")
+    author_id = issue.author.id
+    response = admin_client.post("/admin/settings/", data={**_form(),
+                                                           f"bio-{author_id}": "coach"})
+    assert response.status_code == 302
+    page = client.get(f"/issues/{issue.slug}").get_data(as_text=True)
+    assert "The Margin Notes" in page and "Slow essays" in page
+    assert "Ann Author: coach" in page
+    assert "<title>The Margin Notes</title>" in client.get("/feed.atom").get_data(as_text=True)
+    assert settings.get("comments.close_after_days") == 30
+    assert settings.get("newsletter.digest_weekday") == 4
+    event = db.session.query(Event).filter_by(action="settings.changed").one()
+    assert "site.timezone" in event.detail
+
+
+def test_timezone_setting_changes_displayed_dates(admin_client, client):
+    from datetime import UTC, datetime
+
+    issue = make_issue("Midnight")
+    issue.published_at = datetime(2024, 3, 1, 2, 30, tzinfo=UTC)
+    db.session.commit()
+    assert "March 1, 2024" in client.get(f"/issues/{issue.slug}").get_data(as_text=True)
+    admin_client.post("/admin/settings/", data=_form())
+    assert "February 29, 2024" in client.get(f"/issues/{issue.slug}").get_data(as_text=True)
+
+
+def test_bad_values_are_refused_and_shown_back(admin_client):
+    response = admin_client.post("/admin/settings/", data=_form(**{
+        "site.name": "", "site.timezone": "Mars/Base", "newsletter.digest_hour": "25",
+        "site.description": "Keep me"}))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "1 to 200 printable characters" in page and "Mars/Base" in page
+    assert "from 0 to 23" in page and "Keep me" in page
+    assert settings.get("site.name") is None
+
+
+def test_settings_are_admin_only(client, moderator):
+    assert client.get("/admin/settings/").status_code == 302
+    login(client, "bob@example.com", "bob-password-12")
+    assert client.get("/admin/settings/").status_code == 403
+    assert client.post("/admin/settings/", data=_form()).status_code == 403
