@@ -32,6 +32,7 @@ test: $(DEVSTAMP)
 
 bench: $(DEVSTAMP)
 	$(BIN)/python bench/broker_latency.py
+	$(BIN)/python bench/isso_compare.py
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check service worker tests bench

@@ -233,8 +233,12 @@ def start(cmd: list[str], env: dict, log: Path, cwd: Path = ROOT) -> subprocess.
 
 
 def gunicorn(python: str, app: str, port: int, workers: int = 2) -> list[str]:
+    """gunicorn on loopback; GUNICORN_THREADS=N (default 1: sync workers) for gthread workers."""
+    import os
+
+    threads = os.environ.get("GUNICORN_THREADS", "1")
     return [python, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-            "--graceful-timeout", "5", "--timeout", "60", app]
+            "--threads", threads, "--graceful-timeout", "5", "--timeout", "60", app]
 
 
 def margins_poster(port: int, slug: str):
@@ -245,8 +249,9 @@ def margins_poster(port: int, slug: str):
     def setup(i: int) -> dict:
         page = fetch("127.0.0.1", port, "GET", f"/issues/{slug}")
         html = page.body.decode()
-        return {"cookie": page.cookie(), "csrf": hidden(html, "csrf_token"),
-                "stamp": hidden(html, "stamp")}
+        form_html = html[html.index('id="commentform"'):]
+        return {"cookie": page.cookie(), "csrf": hidden(form_html, "csrf_token"),
+                "stamp": hidden(form_html, "stamp")}
 
     def request(state: dict, n: int) -> int:
         body = form({"author": f"Poster {n}", "email": f"poster{n}@example.net", "url": "",
@@ -257,3 +262,49 @@ def margins_poster(port: int, slug: str):
         return answer.status
 
     return setup, request
+
+
+# --- wrk (apt install wrk): a C load generator, used for reads when installed -----------------
+
+@dataclass
+class WrkResult(Result):
+    """What wrk reports: requests/s and latency percentiles (no per-request samples)."""
+
+    measured_rps: float = 0.0
+    percentiles: dict[int, float] = field(default_factory=dict)
+
+    @property
+    def rps(self) -> float:
+        return self.measured_rps
+
+    def pct(self, q: float) -> float:
+        return self.percentiles.get(int(q), float("nan"))
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(name: str, url: str, concurrency: int, seconds: float) -> WrkResult | None:
+    """Run wrk against `url` (GET); None when wrk is not installed."""
+    import shutil
+
+    if not shutil.which("wrk"):
+        return None
+    out = subprocess.run(["wrk", "-t", "2", "-c", str(concurrency), "-d", f"{int(seconds)}s",
+                          "--latency", "--timeout", "10s", url],
+                         capture_output=True, text=True, check=True).stdout
+    result = WrkResult(f"{name} [wrk]", seconds)
+    result.measured_rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    for q, value, unit in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s)\s*$", out,
+                                  re.MULTILINE):
+        result.percentiles[int(q)] = float(value) * _UNITS[unit]
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    failed = int(bad.group(1)) if bad else 0
+    result.statuses.update({200: total - failed})
+    if failed:
+        result.statuses[500] += failed  # wrk does not say which; counted as errors
+    if errors:
+        result.statuses[-1] += sum(int(n) for n in errors.groups())
+    return result

@@ -6,7 +6,9 @@ served by gunicorn with 2 workers (`service.wsgi:app`), once on SQLite with the 
 and once on PostgreSQL (a throwaway database on 127.0.0.1:5432) with Redis as broker. Both get
 the same 200 approved comments (every third a top-level comment, the others replies).
 
-Reading: Margins' full HTML issue page vs Isso's `GET /?uri=…` JSON. Posting: Margins' comment
+Reading: Margins' full HTML issue page vs Isso's `GET /?uri=…` JSON, loaded by `wrk` when it is
+installed (`apt-get install wrk`: less client CPU on a small machine), else by the Python
+load generator in bench/_load.py (closed loop, one connection per request). Posting: Margins' comment
 form POST as a browser sends it (session cookie, CSRF token, signed form stamp past the 3 s time
 trap; stored pending and its moderation enqueued; no worker runs) vs Isso's `POST /new`. For the
 benchmark only, Margins runs with RATELIMIT_ENABLED=false and comments.flood_seconds=0 (the
@@ -28,8 +30,9 @@ from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parent)]
 
-import _load as load  # noqa: E402
-from tests.support import processes, servers  # noqa: E402
+import _load as load
+
+from tests.support import processes, servers
 
 COMMENTS = 200
 URI = "/issues/benchmarks"
@@ -67,6 +70,13 @@ def isso_new(port: int, n: int, parent: int | None = None) -> load.Response:
                       {"Content-Type": "application/json"})
 
 
+def reader(name: str, port: int, path: str, seconds: float, clients: int) -> load.Result:
+    """GET `path` under load: with wrk when installed (less client CPU), else Python threads."""
+    found = load.wrk(name, f"http://127.0.0.1:{port}{path}", clients, seconds)
+    return found or load.run(name, lambda s, n: load.fetch("127.0.0.1", port, "GET", path).status,
+                             clients, seconds)
+
+
 def bench_isso(home: Path, seconds: float, clients: int) -> tuple[load.Result, load.Result]:
     python = isso_python()
     port = servers.free_port()
@@ -84,8 +94,7 @@ def bench_isso(home: Path, seconds: float, clients: int) -> tuple[load.Result, l
             ids.append(json.loads(answer.body)["id"])
         first = load.fetch("127.0.0.1", port, "GET", f"/?uri={URI}")
         assert json.loads(first.body)["total_replies"] == COMMENTS
-        read = load.run("Isso GET /?uri= (JSON)", lambda s, n: load.fetch(
-            "127.0.0.1", port, "GET", f"/?uri={URI}").status, clients, seconds)
+        read = reader("Isso GET /?uri= (JSON)", port, f"/?uri={URI}", seconds, clients)
         post = load.run("Isso POST /new", lambda s, n: isso_new(port, 1000 + n).status,
                         clients, seconds, ok=(201,))
         return read, post
@@ -104,8 +113,8 @@ def bench_margins(label: str, home: Path, database_url: str, broker: str | None,
         load.wait_http("127.0.0.1", port, f"/issues/{slug}", proc=proc, log=log)
         page = load.fetch("127.0.0.1", port, "GET", f"/issues/{slug}").body.decode()
         assert f"{COMMENTS} responses to" in page
-        read = load.run(f"Margins {label}: issue page (HTML)", lambda s, n: load.fetch(
-            "127.0.0.1", port, "GET", f"/issues/{slug}").status, clients, seconds)
+        read = reader(f"Margins {label}: issue page (HTML)", port, f"/issues/{slug}", seconds,
+                      clients)
         setup, request = load.margins_poster(port, slug)
         post = load.run(f"Margins {label}: comment POST", request, clients, seconds,
                         setup=setup, ok=(303,), pause=3.2)

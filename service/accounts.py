@@ -62,6 +62,8 @@ def create_user(email: str, password: str | None = None, role: str = "admin",
 
 def authenticate(email: str, password: str) -> User | None:
     """Return the active user with these credentials, or None."""
+    if "\x00" in email:  # no address has one, and PostgreSQL refuses NUL in text
+        email = ""
     user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
     if user is None:
         _hasher.hash(password)  # spend the same time as a real check

@@ -171,7 +171,10 @@ def _check_repeats(issue: Issue, values: dict[str, str], ip: str, now: datetime)
     )
     if duplicate is not None:
         raise CommentError(DUPLICATE, 409)
-    since = now - timedelta(seconds=float(settings.get("comments.flood_seconds")))
+    flood_seconds = float(settings.get("comments.flood_seconds"))
+    if flood_seconds <= 0:  # the flood check is off
+        return
+    since = now - timedelta(seconds=flood_seconds)
     same_sender = Comment.author_email == values["email"]
     if ip:
         same_sender = or_(same_sender, Comment.author_ip == ip)

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from itertools import count
 
 from flask import current_app
-from sqlalchemy import case, func, insert, literal, or_, select, text, update
+from sqlalchemy import bindparam, case, func, insert, literal, or_, select, text, update
 
 from . import audit, mail, publishing, queue, sendrate, settings
 from .bounces import is_user_unknown, verp_address
@@ -29,10 +29,6 @@ from .models import Delivery, Issue, Send, Subscriber
 from .models.base import UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
-
-
-class TemporaryFailure(Exception):
-    """The server said try again later (4xx), or could not be reached."""
 
 
 # Planning -----------------------------------------------------------------------------------
@@ -122,11 +118,38 @@ def claim(send_id: int, limit: int, now: datetime | None = None) -> tuple[str, l
     return token, sorted(ids)
 
 
-def _mark(delivery_id: int, token: str, **values) -> None:
+def _relaxed_commit() -> None:
+    """On PostgreSQL, don't wait for the WAL flush of this mark.
+
+    A mark survives a worker crash once committed; only a PostgreSQL crash within ~0.6 s could
+    lose it (and re-send those few messages). Worth about 30% throughput.
+    """
     if db.session.get_bind().dialect.name == "postgresql":
-        # A mark survives a worker crash once committed; only a PostgreSQL crash within
-        # ~0.6 s could lose it (and re-send those few messages). Worth ~30% throughput.
         db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+
+
+_table = Delivery.__table__
+_SENT = (update(_table)
+         .where(_table.c.id == bindparam("row_id"), _table.c.claimed_by == bindparam("token"),
+                _table.c.status == "sending")
+         .values(status="sent", attempts=_table.c.attempts + 1, last_error="",
+                 sent_at=bindparam("now"), message_id=bindparam("mid")))
+
+
+# The same, with set_config(…, is_local) evaluated for the matched row: one round trip, not two.
+_SENT_PG = _SENT.where(
+    select(func.set_config("synchronous_commit", "off", True)).scalar_subquery().is_not(None))
+
+
+def _mark_sent(delivery_id: int, token: str, now: datetime, message_id: str) -> None:
+    """The hot path: one pre-built statement (the ORM builds one per call otherwise)."""
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    db.session.execute(_SENT_PG if postgres else _SENT,
+                       {"row_id": delivery_id, "token": token, "now": now, "mid": message_id})
+
+
+def _mark(delivery_id: int, token: str, **values) -> None:
+    _relaxed_commit()
     db.session.execute(
         update(Delivery)
         .where(Delivery.id == delivery_id, Delivery.claimed_by == token,
@@ -267,16 +290,15 @@ def _send_one(conn, send_id: int, token: str, row: Row, compose: Callable,
         else:
             conn.send(msg, envelope_from=verp_address(row.subscriber_id))
     except smtplib.SMTPRecipientsRefused as exc:
-        code, text = next(iter(exc.recipients.values()))
-        _mark_refused(send_id, token, row, code, _text(text), now)
+        code, reply = next(iter(exc.recipients.values()))
+        _mark_refused(send_id, token, row, code, _text(reply), now)
         return 0
     except smtplib.SMTPResponseException as exc:
         if exc.smtp_code == 421:  # the server is closing the connection: retry the batch
             raise
         _mark_refused(send_id, token, row, exc.smtp_code, _text(exc.smtp_error), now)
         return 0
-    _mark(row.id, token, status="sent", sent_at=now, message_id=msg["Message-ID"],
-          last_error="")
+    _mark_sent(row.id, token, now, msg["Message-ID"])
     if after_sent:
         after_sent()
     db.session.commit()
@@ -287,15 +309,15 @@ def _text(value) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
 
 
-def _mark_refused(send_id: int, token: str, row: Row, code: int, text: str,
+def _mark_refused(send_id: int, token: str, row: Row, code: int, reply: str,
                   now: datetime) -> None:
-    error = f"{code} {text}"
+    error = f"{code} {reply}"
     _count_error(send_id)
     if 400 <= code < 500:
         _mark_temporary(row, token, error, now)
     else:
         _mark(row.id, token, status="failed", last_error=error[:1000])
-        if is_user_unknown(code, text):
+        if is_user_unknown(code, reply):
             from .bounces import mark_subscriber
 
             mark_subscriber(row.subscriber_id, "bounced", reason=error)

@@ -47,30 +47,7 @@ def sender() -> str:
 def build(template: str, to: str, context: dict | None = None,
           headers: dict[str, str] | None = None, inline_css: bool = True) -> EmailMessage:
     """Render `template` for one recipient into a multipart text (+ HTML) message."""
-    context = dict(context or {})
-    context.setdefault("site_name", site.name())
-    context.setdefault("site_url", current_app.config["SITE_URL"])
-    subject = render_template(f"email/{template}.subject.txt", **context).strip()
-    msg = EmailMessage()
-    msg["Subject"] = safe_header(" ".join(subject.split()))
-    msg["From"] = safe_header(sender())
-    msg["To"] = safe_header(to)
-    msg["Date"] = formatdate(localtime=False)
-    msg["Message-ID"] = make_msgid(domain=site_domain())
-    for name, value in (headers or {}).items():
-        msg[name] = safe_header(value)
-    msg.set_content(render_template(f"email/{template}.txt", **context))
-    try:
-        html = render_template(f"email/{template}.html", **context)
-    except TemplateNotFound:
-        html = None
-    if html is not None:
-        if inline_css:
-            import css_inline
-
-            html = css_inline.inline(html)
-        msg.add_alternative(html, subtype="html")
-    return msg
+    return assemble(*render_parts(template, context, inline_css), to, headers)
 
 
 @dataclass

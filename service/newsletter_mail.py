@@ -107,3 +107,23 @@ def composer_for(send: Send) -> Callable:
 
         return DigestComposer(send)
     raise ValueError(f"unknown send kind {send.kind!r}")
+
+
+def send_test(issue_id: int, name: str, email: str) -> str:
+    """Send one issue's email, exactly as subscribers get it, to a staff member; return its id.
+
+    The links inside point to the subscription with that address when there is one.
+    """
+    from collections import namedtuple
+
+    from sqlalchemy import select
+
+    from .bounces import verp_address
+    from .models import Subscriber
+
+    subscriber_id = db.session.scalar(select(Subscriber.id).where(Subscriber.email == email)) or 0
+    row = namedtuple("Row", "subscriber_id name email")(subscriber_id, name, email)
+    msg, _ = IssueComposer(issue_id)(row)
+    with mail.connection() as conn:
+        conn.send_raw(msg, verp_address(subscriber_id))
+    return msg.message_id

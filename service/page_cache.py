@@ -3,8 +3,8 @@
 The key holds the issue's `comments_version`, which database triggers bump in the same
 transaction as every insert, delete or visible change of one of its comments (migration 0006),
 whatever code made it: moderation decisions, edits, deletes, replies, imports, purges. The
-other inputs of the shared thread (issue title, comments open, maximum depth) are in the key
-too. A stale entry is simply never asked for again and ages out of the LRU. Only the part every
+other inputs of the shared thread (issue title, comments open, maximum depth, timezone) are in
+the key too. A stale entry is simply never asked for again and ages out of the LRU. Only the part every
 reader sees is cached: approved comments and trackbacks; a reader with a pending comment of
 their own gets a fresh, uncached thread.
 """
@@ -77,8 +77,11 @@ def cache() -> LRU:
 
 
 def thread_key(issue, comments_open: bool, max_depth: int) -> tuple:
-    """Everything the shared thread's HTML depends on."""
-    return (issue.id, issue.comments_version, issue.title, bool(comments_open), max_depth)
+    """Everything the shared thread's HTML depends on (dates show in the site's timezone)."""
+    from .site import timezone_name
+
+    return (issue.id, issue.comments_version, issue.title, bool(comments_open), max_depth,
+            timezone_name())
 
 
 def cached(key: tuple, build: Callable[[], Entry]) -> Entry:

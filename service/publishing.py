@@ -223,21 +223,22 @@ def public_issue(slug: str) -> Issue | None:
     return db.session.scalar(select(Issue).where(Issue.slug == slug, Issue.status == "published"))
 
 
-def neighbours(issue: Issue) -> tuple[Issue | None, Issue | None]:
-    """The previous (older) and next (newer) published issues."""
-    base = select(Issue).where(Issue.status == "published", Issue.id != issue.id)
-    older = db.session.scalar(
+def neighbours(issue: Issue):
+    """The previous (older) and next (newer) published issues: rows of (id, slug, title)."""
+    base = select(Issue.id, Issue.slug, Issue.title).where(
+        Issue.status == "published", Issue.id != issue.id)
+    older = db.session.execute(
         base.where(Issue.published_at <= issue.published_at)
         .order_by(Issue.published_at.desc(), Issue.id.desc())
         .where((Issue.published_at < issue.published_at) | (Issue.id < issue.id))
         .limit(1)
-    )
-    newer = db.session.scalar(
+    ).first()
+    newer = db.session.execute(
         base.where(Issue.published_at >= issue.published_at)
         .where((Issue.published_at > issue.published_at) | (Issue.id > issue.id))
         .order_by(Issue.published_at.asc(), Issue.id.asc())
         .limit(1)
-    )
+    ).first()
     return older, newer
 
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
 from .extensions import db
 from .models import Setting
 
@@ -50,16 +53,37 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+_CACHE = "margins_settings"
+
+
+def _stored() -> dict[str, str]:
+    """Every stored setting, read in one query per transaction (not once per key)."""
+    found = db.session.info.get(_CACHE)
+    if found is None:
+        rows = db.session.execute(select(Setting.key, Setting.value))
+        found = {key: value for key, value in rows}
+        db.session.info[_CACHE] = found
+    return found
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    """A new transaction reads the settings again (another process may have changed them)."""
+    session.info.pop(_CACHE, None)
+
+
 def get(key: str, default: Any = None) -> Any:
     """The stored value of `key`, else its registered default, else `default`."""
-    row = db.session.get(Setting, key)
-    if row is not None:
-        return json.loads(row.value)
+    raw = _stored().get(key)
+    if raw is not None:
+        return json.loads(raw)
     return DEFAULTS.get(key, default)
 
 
 def put(key: str, value: Any) -> None:
     """Store `value` for `key` in the current transaction (the caller commits)."""
+    db.session.info.pop(_CACHE, None)
     row = db.session.get(Setting, key)
     if row is None:
         db.session.add(Setting(key=key, value=json.dumps(value)))

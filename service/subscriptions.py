@@ -11,7 +11,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import select, update
 
-from . import audit, mail, queue, settings, tokens
+from . import audit, mail, queue, settings, tokens, webhooks
 from .extensions import db
 from .models import Subscriber
 from .models.base import utcnow
@@ -204,6 +204,7 @@ def confirm(token: str, now: datetime | None = None) -> SubscriberView:
     if sub.status == "pending":
         sub.status, sub.confirmed_at, sub.confirm_due = "active", now or utcnow(), False
         audit.record("subscriber.confirmed", "subscriber", sub.id, "subscriber")
+        webhooks.emit("subscriber.confirmed", webhook_data(sub))
     elif sub.status != "active":
         raise SubscriptionError("This subscription was ended; subscribe again to restart it.")
     result = view(sub)
@@ -238,10 +239,17 @@ def update_preferences(subscriber_id: int, delivery: str, reply_notifications: b
     return result
 
 
+def webhook_data(sub: Subscriber) -> dict:
+    """What subscriber events tell the admin's own systems."""
+    return {"id": sub.id, "email": sub.email, "name": sub.name, "delivery": sub.delivery,
+            "status": sub.status}
+
+
 def unsubscribe(subscriber_id: int, via: str = "page", now: datetime | None = None) -> None:
     """End a subscription at once (queued mail to them is skipped at send time); commit."""
     sub = db.session.get(Subscriber, subscriber_id)
     if sub is not None and sub.status in ("active", "pending"):
         sub.status, sub.unsubscribed_at, sub.confirm_due = "unsubscribed", now or utcnow(), False
         audit.record("subscriber.unsubscribed", "subscriber", sub.id, "subscriber", via=via)
+        webhooks.emit("subscriber.unsubscribed", {**webhook_data(sub), "via": via})
     db.session.commit()

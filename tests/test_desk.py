@@ -135,3 +135,26 @@ def test_scheduled_time_keeps_its_offset(app):
     publishing.schedule(issue.id, when)
     db.session.expire_all()
     assert db.session.get(Issue, issue.id).publish_at == when
+
+
+def test_test_email_reaches_the_admin_as_subscribers_get_it(app, admin_client, smtp):
+    app.config["SMTP_URL"] = smtp.url
+    issue = make_issue("Proof copy", body="Read *this* first.", publish=False)
+    response = admin_client.post(f"/admin/issues/{issue.id}/test-email", follow_redirects=True)
+    assert "Test email sent to alice@example.com" in response.get_data(as_text=True)
+    (msg,) = smtp.sink.messages
+    assert msg["To"].endswith("<alice@example.com>") or msg["To"] == "alice@example.com"
+    assert "Proof copy" in msg["Subject"]
+    assert "List-Unsubscribe" in msg and msg["List-Unsubscribe-Post"]
+    assert "Read this first." in msg.get_body(("plain",)).get_content().replace("*", "")
+    assert msg.get_body(("html",)) is not None
+    db.session.expire_all()
+    assert db.session.get(Issue, issue.id).status == "draft"
+
+
+def test_test_email_failure_is_reported(app, admin_client):
+    app.config["SMTP_URL"] = "smtp://127.0.0.1:9"
+    issue = make_issue("Unsendable", publish=False)
+    page = admin_client.post(f"/admin/issues/{issue.id}/test-email",
+                             follow_redirects=True).get_data(as_text=True)
+    assert "could not be sent" in page

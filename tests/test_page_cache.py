@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from contextlib import contextmanager
 from datetime import timedelta
@@ -9,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, text
 
-from service import commenter_data, guards, moderation, page_cache, publishing, settings
+from service import commenter_data, guards, moderation, page_cache, publishing, settings, site
 from service.extensions import db
 from service.importers import wxr
 from service.models import Comment, Issue
@@ -212,3 +213,14 @@ def _wxr(comments: list[tuple[int, str]]) -> str:
 <wp:post_name>imported-post</wp:post_name><wp:status>publish</wp:status>
 <wp:post_type>post</wp:post_type><wp:comment_status>open</wp:comment_status>{items}
 </item></channel></rss>"""
+
+
+def test_site_timezone_change_shows_new_times(client, issue, warm):
+    def comment_time(html: str) -> str:
+        return re.search(r'class="comment-permalink"[^>]*><time[^>]*>([^<]+)<', html).group(1)
+
+    before = comment_time(page(client, issue))
+    settings.put("site.timezone", "Asia/Tokyo")
+    db.session.commit()
+    site.forget()  # as the settings page does (tests share one app context across requests)
+    assert comment_time(page(client, issue)) != before

@@ -206,3 +206,20 @@ def test_every_page_has_the_subscribe_form(client, app):
     home = client.get("/")
     assert b'action="/subscribe"' in home.data and b'name="website"' in home.data
     assert b"Subscribe to Margins Test" in client.get("/subscribe").data
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_subscribing_is_rate_limited_per_ip(db_url, tmp_path):
+    from service import create_app
+    from tests.conftest import base_config
+
+    app = create_app({**base_config(tmp_path, db_url), "RATELIMIT_ENABLED": True})
+    with app.app_context():
+        settings.put("newsletter.min_form_seconds", 0)
+        db.session.commit()
+        client = app.test_client()
+        codes = [subscribe_form(client, f"flood{i}@example.com").status_code for i in range(6)]
+        assert codes == [200] * 5 + [429]
+        assert db.session.query(Subscriber).count() == 5
+        db.session.remove()
+        db.engine.dispose()

@@ -140,3 +140,23 @@ def test_comment_events_carry_no_email(app, receiver):
     assert payload["id"] == comment.id and payload["status"] == "approved"
     assert payload["url"].endswith(f"#comment-{comment.id}")
     assert "secret-reader" not in body
+
+
+def test_subscriber_events_are_sent(app, receiver):
+    from service import subscriptions
+    from service.models import Subscriber
+
+    webhooks.register(receiver.url, ["subscriber.confirmed", "subscriber.unsubscribed"],
+                      "alice@example.com")
+    sub = Subscriber(email="new-reader@example.org", status="pending")
+    db.session.add(sub)
+    db.session.commit()
+    from service import tokens
+
+    subscriptions.confirm(tokens.make("confirm", {"s": sub.id, "e": sub.email}))
+    subscriptions.unsubscribe(sub.id, via="one-click")
+    assert webhooks.deliver_due() == 2
+    events = [json.loads(r["body"]) for r in receiver.requests]
+    assert [e["event"] for e in events] == ["subscriber.confirmed", "subscriber.unsubscribed"]
+    assert events[0]["data"]["email"] == "new-reader@example.org"
+    assert events[1]["data"]["via"] == "one-click"

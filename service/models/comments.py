@@ -19,6 +19,7 @@ class Comment(db.Model):
     __table_args__ = (
         Index("ix_comments_issue_status_created", "issue_id", "status", "created_at"),
         Index("ix_comments_status_created", "status", "created_at"),
+        Index("ix_comments_status_created_id", "status", "created_at", "id"),  # 0006
         Index("ix_comments_moderation_due", "moderation_due"),
         Index("ix_comments_ip_created", "author_ip", "created_at"),
     )

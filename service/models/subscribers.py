@@ -16,7 +16,10 @@ DELIVERY_MODES = ("issue", "weekly", "daily", "none")
 
 class Subscriber(db.Model):
     __tablename__ = "subscribers"
-    __table_args__ = (Index("ix_subscribers_status_delivery", "status", "delivery"),)
+    __table_args__ = (
+        Index("ix_subscribers_status_delivery", "status", "delivery"),
+        Index("ix_subscribers_status_created", "status", "created_at"),  # 0006 (+ trigram on PG)
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import smtplib
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -10,7 +11,7 @@ from flask import (Blueprint, abort, flash, jsonify, redirect, render_template,
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import publishing, site
+from .. import newsletter_mail, publishing, site
 from ..extensions import db
 from ..models import Issue
 from ..models.base import utcnow
@@ -108,6 +109,20 @@ def _save_and_act(issue_id: int | None):
         return render_template("desk/edit.html", issue=issue, form=_fields(request.form),
                                tz=site.timezone_name()), 422
     return redirect(url_for("desk.edit", issue_id=issue.id))
+
+
+@bp.post("/<int:issue_id>/test-email")
+@role_required()
+def test_email(issue_id: int):
+    """Send the issue's email, exactly as subscribers will get it, to the logged-in admin."""
+    db.session.get(Issue, issue_id) or abort(404)
+    try:
+        newsletter_mail.send_test(issue_id, current_user.name, current_user.email)
+    except (OSError, smtplib.SMTPException) as exc:
+        flash(f"The test email could not be sent: {exc}", "error")
+    else:
+        flash(f"Test email sent to {current_user.email}.", "success")
+    return redirect(url_for("desk.edit", issue_id=issue_id))
 
 
 @bp.post("/<int:issue_id>/autosave")

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, tuple_
 
 from .. import moderation, moderator_notify, rules, settings, tokens
 from ..classifier import stats as classifier_stats
+from ..counting import capped_count
 from ..extensions import db
 from ..models import Comment, Event, Issue, User
 from .auth import _safe_next, role_required
@@ -35,9 +36,9 @@ def _cursor(raw: str | None) -> tuple[datetime, int] | None:
 
 
 def status_counts() -> dict[str, int]:
-    rows = db.session.execute(select(Comment.status, func.count()).group_by(Comment.status))
-    found = dict(rows.all())
-    return {tab: found.get(status, 0) for tab, status in TABS.items()}
+    """Comments per tab, exact up to 10,000 (then "10,000+"): fast with millions of rows."""
+    return {tab: capped_count(select(Comment.id).where(Comment.status == status))
+            for tab, status in TABS.items()}
 
 
 def _history(emails: list[str]) -> dict[str, dict[str, int]]:
@@ -236,6 +237,6 @@ def reasons_filter(text: str) -> list[str]:
 @bp.app_context_processor
 def moderation_counts():
     def pending_count() -> int:
-        return db.session.scalar(select(func.count()).where(Comment.status == "pending"))
+        return capped_count(select(Comment.id).where(Comment.status == "pending"))
     return {"moderation_pending_count": pending_count,
             "spam_threshold": lambda: settings.get("moderation.spam_threshold")}

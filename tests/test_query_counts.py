@@ -1,0 +1,88 @@
+"""No N+1 queries: the pages that list rows issue as many statements for 3 rows as for 40."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from service import page_cache
+from service.extensions import db
+from service.models import Comment, Subscriber
+from service.models.base import utcnow
+from tests.conftest import login
+from tests.factories import make_comment, make_issue
+
+
+@contextmanager
+def statements():
+    """Every SQL statement the app sends meanwhile."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def measure(client, url: str, fresh=lambda: None) -> tuple[int, str]:
+    client.get(url)  # warm up: templates, login, settings
+    fresh()
+    with statements() as seen:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(seen), response.get_data(as_text=True)
+
+
+def add_comments(issue, n: int, status: str, start: int) -> None:
+    parent = make_comment(issue, name="Parent", email=f"parent{start}@example.net")
+    db.session.add_all(
+        Comment(issue_id=issue.id, parent_id=parent.id if i % 2 else None,
+                author_name=f"Reader {start + i}", author_email=f"r{start + i}@example.net",
+                author_url="https://example.org", body_md="Hi", body_html="<p>Hi</p>",
+                status=status, created_at=utcnow())
+        for i in range(n))
+    db.session.commit()
+
+
+def test_issue_page_queries_do_not_grow_with_threaded_comments(client):
+    small, big = make_issue("Small"), make_issue("Big")
+    add_comments(small, 2, "approved", 0)
+    add_comments(big, 40, "approved", 100)
+    uncached = page_cache.cache().clear
+    few, _ = measure(client, f"/issues/{small.slug}", uncached)
+    many, page = measure(client, f"/issues/{big.slug}", uncached)
+    assert "41 responses to “Big”" in page
+    assert many == few
+
+
+def test_moderation_queue_queries_do_not_grow_with_comments(app, moderator):
+    issue = make_issue("Queue")
+    client = app.test_client()
+    login(client, "bob@example.com", "bob-password-12")
+    add_comments(issue, 2, "pending", 0)
+    few, _ = measure(client, "/moderate/pending")
+    add_comments(issue, 20, "pending", 100)
+    many, page = measure(client, "/moderate/pending")
+    assert "r119@example.net" in page  # the newest held comment, email visible to moderators
+    assert many == few
+
+
+def test_subscriber_list_queries_do_not_grow_with_subscribers(app, admin_client):
+    def add(n: int, start: int) -> None:
+        db.session.add_all(
+            Subscriber(email=f"s{start + i}@example.org", name=f"Sub {start + i}",
+                       status="active" if i % 3 else "pending")
+            for i in range(n))
+        db.session.commit()
+
+    add(3, 0)
+    few, _ = measure(admin_client, "/admin/newsletter/")
+    add(40, 100)
+    many, page = measure(admin_client, "/admin/newsletter/")
+    assert "s139@example.org" in page
+    assert many == few
