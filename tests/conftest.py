@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from pathlib import Path
@@ -161,3 +160,44 @@ def login(client, email: str, password: str):
 def admin_client(client, admin):
     login(client, "alice@example.com", "alice-password-1")
     return client
+
+
+@pytest.fixture
+def live_server(app):
+    """The test app served on a free port, for browser tests; yields its base URL."""
+    from tests.support import browser
+
+    with browser.live_server(app) as base:
+        yield base
+
+
+@pytest.fixture
+def page():
+    """A headless Chromium page (skips outside CI when Chromium is missing)."""
+    from tests.support import browser
+
+    with browser.chromium() as new_page:
+        yield new_page
+
+
+@pytest.fixture
+def run_worker(app, tmp_path, db_url):
+    """Start real Celery workers on a file broker the test app also uses; stopped afterwards.
+
+    Use with the SQLite database (a file shared with the worker process).
+    """
+    from tests.support import processes
+
+    broker = f"sqla+sqlite:///{tmp_path}/broker.sqlite"
+    app.extensions["celery"].conf.broker_url = broker
+    started = []
+
+    def start(**env: str):
+        proc = processes.start_worker(processes.process_env(tmp_path, db_url, broker, **env),
+                                      tmp_path / f"worker-{len(started)}.log")
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        processes.stop(proc)

@@ -2,50 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import threading
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from service import settings
 from service.extensions import db
 from service.models import Comment
 from tests.factories import make_comment, make_issue
-from tests.support import servers
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", servers.free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-
-
-@pytest.fixture
-def page(live_server):
-    servers.require(os.path.exists(CHROMIUM), CHROMIUM)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser.new_page()
-        browser.close()
 
 
 def _fill(page, body: str) -> None:

@@ -12,13 +12,8 @@ from service.models import Issue
 from tests.support.browser import chromium, live_server
 
 
-@pytest.fixture
-def db_url(tmp_path, sqlite_template):
-    import shutil
-
-    path = tmp_path / "margins.sqlite"
-    shutil.copy(sqlite_template, path)
-    return f"sqlite:///{path}"
+# SQLite only: the database file is shared with another process or thread
+pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 @pytest.mark.browser

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from service import moderation, settings
@@ -13,11 +11,8 @@ from tests.factories import make_issue
 from tests.support.browser import chromium, live_server
 
 
-@pytest.fixture
-def db_url(tmp_path, sqlite_template):
-    path = tmp_path / "margins.sqlite"
-    shutil.copy(sqlite_template, path)
-    return f"sqlite:///{path}"
+# SQLite only: the database file is shared with another process or thread
+pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture

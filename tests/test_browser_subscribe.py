@@ -2,54 +2,29 @@
 
 from __future__ import annotations
 
-import os
 import re
-import threading
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from service import settings, subscriptions
 from service.extensions import db
 from service.models import Subscriber
-from tests.support import servers
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", servers.free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-
-
-@pytest.fixture
-def page(live_server):
-    servers.require(os.path.exists(CHROMIUM), CHROMIUM)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser.new_page()
-        browser.close()
 
 
 def reader() -> Subscriber:
-    return db.session.scalar(select(Subscriber).where(Subscriber.email == "bea@example.net")
-                             .execution_options(populate_existing=True))
+    return db.session.scalar(
+        select(Subscriber)
+        .where(Subscriber.email == "bea@example.net")
+        .execution_options(populate_existing=True)
+    )
 
 
 @pytest.mark.browser
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_reader_subscribes_confirms_from_the_email_and_picks_a_weekly_digest(
-        app, smtp, live_server, page):
+    app, smtp, live_server, page
+):
     app.config.update(SMTP_URL=smtp.url, WTF_CSRF_ENABLED=True)
     settings.put("newsletter.min_form_seconds", 0)  # the robot types faster than the trap
     db.session.commit()

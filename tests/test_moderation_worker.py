@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from service.extensions import db
@@ -13,22 +11,13 @@ from tests.factories import make_comment, make_issue
 from tests.support import processes
 
 
-@pytest.fixture
-def db_url(tmp_path, sqlite_template):
-    """These tests share one SQLite file with a worker process."""
-    path = tmp_path / "margins.sqlite"
-    shutil.copy(sqlite_template, path)
-    return f"sqlite:///{path}"
+# SQLite only: the database file is shared with another process or thread
+pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
-def worker(app, tmp_path, db_url, smtp):
-    broker = f"sqla+sqlite:///{tmp_path}/broker.sqlite"
-    app.extensions["celery"].conf.broker_url = broker
-    env = processes.process_env(tmp_path, db_url, broker, SMTP_URL=smtp.url)
-    proc = processes.start_worker(env, tmp_path / "worker.log")
-    yield proc
-    processes.stop(proc)
+def worker(run_worker, smtp):
+    return run_worker(SMTP_URL=smtp.url)
 
 
 def _decided(comment_id: int):
@@ -37,21 +26,23 @@ def _decided(comment_id: int):
         comment = db.session.get(Comment, comment_id)
         db.session.rollback()
         return comment.decision if not comment.moderation_due else None
+
     return check
 
 
 @pytest.mark.slow
-def test_the_worker_decides_an_enqueued_comment_and_emails_moderators(app, worker, moderator,
-                                                                        smtp):
+def test_the_worker_decides_an_enqueued_comment_and_emails_moderators(app, worker, moderator, smtp):
     issue = make_issue("Worker moderation")
     comment = make_comment(issue, status="pending", moderation_due=True, body="Hello there")
     assert enqueue("moderation.moderate_comment", comment.id)
-    decision = processes.wait_for(_decided(comment.id), timeout=60,
-                                  what="the worker to moderate the comment")
+    decision = processes.wait_for(
+        _decided(comment.id), timeout=60, what="the worker to moderate the comment"
+    )
     assert decision == "held"
     assert "first comment" in db.session.get(Comment, comment.id).decision_reasons
-    processes.wait_for(lambda: smtp.sink.to("bob@example.com"), timeout=60,
-                       what="the moderator's email")
+    processes.wait_for(
+        lambda: smtp.sink.to("bob@example.com"), timeout=60, what="the moderator's email"
+    )
     assert "awaiting moderation" in smtp.sink.to("bob@example.com")[0]["Subject"]
 
 
@@ -59,10 +50,17 @@ def test_the_worker_decides_an_enqueued_comment_and_emails_moderators(app, worke
 def test_the_sweep_moderates_a_comment_whose_enqueue_was_lost(app, worker):
     issue = make_issue("Lost message")
     make_comment(issue, status="approved", author_token="known")
-    comment = make_comment(issue, status="pending", moderation_due=True, body="Back again",
-                           author_token="known", minutes_ago=3)  # never enqueued
+    comment = make_comment(
+        issue,
+        status="pending",
+        moderation_due=True,
+        body="Back again",
+        author_token="known",
+        minutes_ago=3,
+    )  # never enqueued
     assert enqueue("moderation.sweep")
-    decision = processes.wait_for(_decided(comment.id), timeout=60,
-                                  what="the sweep to get the comment moderated")
+    decision = processes.wait_for(
+        _decided(comment.id), timeout=60, what="the sweep to get the comment moderated"
+    )
     assert decision == "approved"
     assert db.session.get(Comment, comment.id).status == "approved"

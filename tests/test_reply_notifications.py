@@ -164,33 +164,27 @@ def test_a_stop_link_cannot_confirm(app):
 @pytest.mark.slow
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_posted_reply_is_moderated_by_a_real_worker_and_notifies(
-    app, client, smtp, tmp_path, db_url
+    app, client, smtp, run_worker
 ):
-    broker = f"sqla+sqlite:///{tmp_path}/broker.sqlite"
-    app.extensions["celery"].conf.broker_url = broker
-    env = processes.process_env(tmp_path, db_url, broker, SMTP_URL=smtp.url)
-    worker = processes.start_worker(env, tmp_path / "worker.log")
-    try:
-        _confirmed()
-        # Rae was approved before from this browser: moderation lets her follow-up through.
-        issue, parent, _ = _thread(author_token="rae-browser", minutes_ago=60)
-        client.set_cookie(COOKIE, tokens.make(COOKIE_PURPOSE, {"t": "rae-browser"}))
-        response = post_comment(
-            client,
-            issue,
-            author="Replying Rae",
-            email="rae@example.net",
-            comment="Back with a follow-up.",
-            comment_parent=str(parent.id),
-        )
-        assert response.status_code == 303
-        (message,) = processes.wait_for(
-            lambda: smtp.sink.to(PARENT_EMAIL),
-            timeout=60,
-            what="the reply notification from the worker",
-        )
-    finally:
-        processes.stop(worker)
+    run_worker(SMTP_URL=smtp.url)
+    _confirmed()
+    # Rae was approved before from this browser: moderation lets her follow-up through.
+    issue, parent, _ = _thread(author_token="rae-browser", minutes_ago=60)
+    client.set_cookie(COOKIE, tokens.make(COOKIE_PURPOSE, {"t": "rae-browser"}))
+    response = post_comment(
+        client,
+        issue,
+        author="Replying Rae",
+        email="rae@example.net",
+        comment="Back with a follow-up.",
+        comment_parent=str(parent.id),
+    )
+    assert response.status_code == 303
+    (message,) = processes.wait_for(
+        lambda: smtp.sink.to(PARENT_EMAIL),
+        timeout=60,
+        what="the reply notification from the worker",
+    )
     assert "Back with a follow-up." in message.get_body(preferencelist=("plain",)).get_content()
     reply = db.session.scalar(select(Comment).where(Comment.body_md == "Back with a follow-up."))
     assert (reply.status, reply.moderation_due) == ("approved", False)

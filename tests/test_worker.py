@@ -15,24 +15,13 @@ from tests.factories import make_issue
 from tests.support import processes
 
 
-@pytest.fixture
-def db_url(tmp_path, sqlite_template):
-    """These tests share one SQLite file with a worker process."""
-    import shutil
-
-    path = tmp_path / "margins.sqlite"
-    shutil.copy(sqlite_template, path)
-    return f"sqlite:///{path}"
+# SQLite only: the database file is shared with another process or thread
+pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
-def worker(app, tmp_path, db_url):
-    broker = f"sqla+sqlite:///{tmp_path}/broker.sqlite"
-    app.extensions["celery"].conf.broker_url = broker
-    env = processes.process_env(tmp_path, db_url, broker)
-    proc = processes.start_worker(env, tmp_path / "worker.log")
-    yield proc
-    processes.stop(proc)
+def worker(run_worker):
+    return run_worker()
 
 
 def _heartbeat_token(db_path: str) -> str | None:
@@ -47,8 +36,9 @@ def test_task_round_trip_through_the_embedded_broker(app, worker, db_url):
 
     assert enqueue("maintenance.ping", "round-trip-42")
     path = db_url.removeprefix("sqlite:///")
-    value = processes.wait_for(lambda: _heartbeat_token(path), timeout=60,
-                               what="the worker to run maintenance.ping")
+    value = processes.wait_for(
+        lambda: _heartbeat_token(path), timeout=60, what="the worker to run maintenance.ping"
+    )
     assert "round-trip-42" in value
 
 
