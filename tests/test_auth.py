@@ -35,10 +35,13 @@ def test_login_ignores_offsite_next(client, admin):
     assert response.headers["Location"] == "/admin/"
 
 
-def test_moderator_cannot_read_the_mailbox(client, moderator):
-    login(client, "bob@example.com", "bob-password-12")
-    assert client.get("/admin/").status_code == 200
-    assert client.get("/admin/mailbox").status_code == 403
+def test_moderators_land_on_the_queue_and_cannot_open_admin_pages(client, moderator):
+    response = login(client, "bob@example.com", "bob-password-12")
+    assert response.headers["Location"] == "/moderate/"
+    assert client.get("/moderate/pending").status_code == 200
+    for url in ("/admin/", "/admin/mailbox", "/admin/issues/", "/admin/settings/",
+                "/admin/webhooks/", "/admin/newsletter/"):
+        assert client.get(url).status_code == 403, url
 
 
 def test_deactivated_account_cannot_log_in(client, admin):

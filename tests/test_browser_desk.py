@@ -9,6 +9,7 @@ import pytest
 from service import publishing
 from service.extensions import db
 from service.models import Issue
+from tests.support import processes
 from tests.support.browser import chromium, live_server
 
 
@@ -50,3 +51,27 @@ def test_write_preview_schedule_and_publish(app, admin):
         page.goto(f"{base}/issues/{issue.slug}")
         assert page.inner_text("h1") == "Letters from the garden"
         assert "Issue #1" in page.content() and "June 1, 2099" in page.content()
+
+
+@pytest.mark.browser
+def test_a_new_issue_is_autosaved_before_it_is_ever_submitted(app, admin, live_server, page):
+    page.goto(f"{live_server}/login")
+    page.fill("[name=email]", "alice@example.com")
+    page.fill("[name=password]", "alice-password-1")
+    page.click("button[type=submit]")
+    page.goto(f"{live_server}/admin/issues/new")
+    page.fill("[name=title]", "Typed, never saved")
+    page.fill("#body_md", "First words.")
+    page.wait_for_selector("#autosave-status:has-text('Draft saved')")
+    page.fill("#body_md", "First words. And more.")
+
+    def saved_twice():
+        db.session.expire_all()
+        issues = db.session.query(Issue).all()
+        db.session.rollback()
+        return issues if issues and issues[0].body_md == "First words. And more." else None
+
+    (issue,) = processes.wait_for(saved_twice, timeout=20, what="the second autosave")
+    assert issue.title == "Typed, never saved" and issue.status == "draft"
+    assert issue.body_md == "First words. And more."
+    assert page.url.endswith(f"/admin/issues/{issue.id}")

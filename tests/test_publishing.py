@@ -92,3 +92,32 @@ def test_related_prefers_same_category_and_similar_words(app):
     related = publishing.related(base)
     assert related[0].id == similar.id
     assert all(r.title != "Taxes" for r in related)
+
+
+def test_two_schedulers_at_once_publish_each_issue_once(app):
+    """Two beat processes firing together: each issue is claimed by exactly one of them."""
+    import threading
+
+    issues = [make_issue(f"Concurrent {n}", publish=False) for n in range(6)]
+    ids = [issue.id for issue in issues]
+    for issue_id in ids:
+        publishing.schedule(issue_id, utcnow() - timedelta(seconds=1))
+    db.session.remove()
+    results, barrier = [], threading.Barrier(2)
+
+    def scheduler():
+        with app.app_context():
+            barrier.wait()
+            results.append(publishing.publish_due())
+            db.session.remove()
+
+    threads = [threading.Thread(target=scheduler) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    published = sorted(results[0] + results[1])
+    assert published == ids  # each once, none twice
+    assert db.session.query(Event).filter_by(action="issue.published").count() == 6
+    numbers = sorted(i.number for i in db.session.query(Issue).all())
+    assert numbers == [1, 2, 3, 4, 5, 6]

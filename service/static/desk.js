@@ -18,12 +18,28 @@
     const response = await post(form.dataset.preview, {body_md: body.value});
     if (response.ok) preview.innerHTML = (await response.json()).html;
   }
-  async function autosave() {
-    if (!form.dataset.autosave || !dirty) return;
+  let saving = Promise.resolve();
+  function autosave() {  // one save at a time, so a new draft is created only once
+    saving = saving.then(saveNow, saveNow);
+    return saving;
+  }
+  async function saveNow() {
+    if (!dirty || !title.value.trim()) return;
     dirty = false;
-    const response = await post(form.dataset.autosave, {title: title.value, body_md: body.value});
-    const data = await response.json();
-    status.textContent = response.ok ? `Draft saved at ${data.saved_at}` : data.error;
+    const data = {title: title.value, body_md: body.value};
+    if (!form.dataset.autosave) {  // a new issue: its first autosave creates the draft
+      const created = await post(form.dataset.create, data);
+      const answer = await created.json();
+      if (!created.ok) { status.textContent = answer.error; return; }
+      form.dataset.autosave = answer.autosave_url;
+      form.action = answer.edit_url;
+      history.replaceState(null, "", answer.edit_url);
+      status.textContent = `Draft saved at ${answer.saved_at}`;
+      return;
+    }
+    const response = await post(form.dataset.autosave, data);
+    const answer = await response.json();
+    status.textContent = response.ok ? `Draft saved at ${answer.saved_at}` : answer.error;
   }
   function changed() {
     dirty = true;

@@ -22,7 +22,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.get("/")
-@role_required("moderator")
+@role_required()
 def dashboard():
     counts = dict(db.session.execute(
         select(Issue.status, func.count()).group_by(Issue.status)).all())

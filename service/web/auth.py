@@ -43,7 +43,12 @@ def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") \
             and not urlsplit(target).netloc:
         return target
-    return url_for("admin.dashboard")
+    return home_for(current_user)
+
+
+def home_for(user) -> str:
+    """Where staff land: admins on the dashboard, moderators on the comment queue."""
+    return url_for("admin.dashboard") if user.is_admin else url_for("moderate.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])

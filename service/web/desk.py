@@ -125,6 +125,22 @@ def test_email(issue_id: int):
     return redirect(url_for("desk.edit", issue_id=issue_id))
 
 
+@bp.post("/autosave-new")
+@role_required()
+def autosave_new():
+    """Create the draft the first time a new issue autosaves; answer where to save next."""
+    data = request.get_json(silent=True) or {}
+    try:
+        issue = publishing.save(None, {"title": data.get("title", ""),
+                                       "body_md": data.get("body_md", "")}, current_user.email)
+    except publishing.PublishingError as exc:
+        db.session.rollback()
+        return jsonify(error=str(exc)), 422
+    return jsonify(id=issue.id, autosave_url=url_for("desk.autosave", issue_id=issue.id),
+                   edit_url=url_for("desk.edit", issue_id=issue.id),
+                   saved_at=utcnow().astimezone(_site_tz()).strftime("%H:%M:%S"))
+
+
 @bp.post("/<int:issue_id>/autosave")
 @role_required()
 def autosave(issue_id: int):
