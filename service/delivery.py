@@ -45,6 +45,9 @@ def plan_issue(issue: Issue, now: datetime | None = None) -> int | None:
     audience = select(Subscriber.id).where(Subscriber.status == "active",
                                            Subscriber.delivery == "issue")
     plan_rows(send, audience, now)
+    if not db.session.scalar(select(select(Delivery.id).where(Delivery.send_id == send.id)
+                                    .exists())):  # nobody to send to: finished already
+        send.status, send.finished_at = "finished", now or utcnow()
     return send.id
 
 

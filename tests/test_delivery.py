@@ -273,3 +273,12 @@ def test_sending_takes_tokens_from_the_shared_bucket_of_its_server(app, smtp):
     bucket = db.session.get(SendRate, f"127.0.0.1:{smtp.port}")
     assert bucket is not None and bucket.tokens < 1000
     assert len(smtp.sink.messages) == 3
+
+
+def test_a_send_with_nobody_to_send_to_is_finished_at_once(app):
+    from service.models import Send
+    from tests.factories import make_issue
+
+    make_issue("To nobody")
+    send = db.session.query(Send).one()
+    assert send.status == "finished" and send.finished_at is not None
