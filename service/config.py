@@ -91,6 +91,13 @@ def from_environment() -> dict:
             )
         if not site_url:
             raise ConfigError("MARGINS_ENV=production needs SITE_URL, e.g. https://news.example.org")
+    ratelimit_storage = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    if production and ratelimit_storage.startswith("memory://") \
+            and not _bool("MARGINS_SINGLE_PROCESS", False):
+        raise ConfigError(
+            "MARGINS_ENV=production needs RATELIMIT_STORAGE_URI=redis://… so rate limits are "
+            "shared by every web process (or MARGINS_SINGLE_PROCESS=true for one process)"
+        )
     tz = os.environ.get("TIMEZONE", "UTC")
     try:
         ZoneInfo(tz)
@@ -112,10 +119,11 @@ def from_environment() -> dict:
         "SMTP_URL": _secret_file("SMTP_URL") or "",
         "MAIL_FROM": os.environ.get("MAIL_FROM", ""),
         "MAILBOX_DIR": str(home / "mailbox"),
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": ratelimit_storage,
+        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         # Off only for load benchmarks (bench/isso_compare.py, bench/mixed_load.py).
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
-        "THREAD_CACHE_SIZE": _int("THREAD_CACHE_SIZE", 128),  # rendered threads kept per process
+        "THREAD_CACHE_SIZE": _int("THREAD_CACHE_SIZE", 64),  # rendered threads kept per process
         "EMAIL_CHECK_DELIVERABILITY": _bool("EMAIL_CHECK_DELIVERABILITY", False),
         "BROKER_POLL_INTERVAL": _float("BROKER_POLL_INTERVAL", 0.1),
         "ISSUES_PER_PAGE": _int("ISSUES_PER_PAGE", 20),
@@ -123,5 +131,7 @@ def from_environment() -> dict:
         "REMEMBER_COOKIE_SECURE": production,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
     }

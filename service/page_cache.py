@@ -20,15 +20,39 @@ from typing import Any
 from flask import current_app
 from markupsafe import Markup
 
-DEFAULT_SIZE = 128
+DEFAULT_SIZE = 64  # a 200-comment thread takes ~200 kB
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyTarget:
+    """An approved comment a reader may reply to (what the form's "Reply to NAME" needs)."""
+
+    id: int
+    author_name: str
 
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One rendered thread: its HTML and the Thread it came from (for reply targets)."""
+    """One rendered thread: its HTML, the comments one may reply to, and whether it shows the
+    viewer's own pending comments (then it is never cached)."""
 
-    html: Markup
-    thread: Any
+    encoded: bytes  # UTF-8: half the memory of a str holding any non-Latin-1 character
+    replyable: dict[int, str]
+    awaiting: bool = False
+
+    @classmethod
+    def of(cls, html: str, thread: Any) -> Entry:
+        views = thread.by_id.values()
+        return cls(html.encode(), {v.id: v.author_name for v in views if not v.awaiting},
+                   any(v.awaiting for v in views))
+
+    @property
+    def html(self) -> Markup:
+        return Markup(self.encoded.decode())
+
+    def reply_target(self, comment_id: int | None) -> ReplyTarget | None:
+        name = self.replyable.get(comment_id) if comment_id is not None else None
+        return ReplyTarget(comment_id, name) if name is not None else None
 
 
 class LRU:

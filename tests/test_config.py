@@ -23,6 +23,7 @@ def test_embedded_defaults_live_under_margins_home(tmp_path, monkeypatch):
 def test_production_refuses_to_start_without_a_real_secret(tmp_path, monkeypatch):
     monkeypatch.setenv("MARGINS_HOME", str(tmp_path))
     monkeypatch.setenv("MARGINS_ENV", "production")
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/1")
     monkeypatch.setenv("SITE_URL", "https://news.example.org")
     monkeypatch.setenv("SECRET_KEY", "change-me")
     with pytest.raises(config.ConfigError, match="SECRET_KEY"):
@@ -34,6 +35,7 @@ def test_production_refuses_to_start_without_a_real_secret(tmp_path, monkeypatch
 
 def test_production_refuses_to_start_without_site_url(tmp_path, monkeypatch):
     monkeypatch.setenv("MARGINS_HOME", str(tmp_path))
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/1")
     monkeypatch.setenv("MARGINS_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "x" * 48)
     monkeypatch.delenv("SITE_URL", raising=False)
@@ -43,6 +45,7 @@ def test_production_refuses_to_start_without_site_url(tmp_path, monkeypatch):
 
 def test_production_cookies_are_secure(tmp_path, monkeypatch):
     monkeypatch.setenv("MARGINS_HOME", str(tmp_path))
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/1")
     monkeypatch.setenv("MARGINS_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "x" * 48)
     monkeypatch.setenv("SITE_URL", "https://news.example.org")
@@ -74,3 +77,28 @@ def test_secret_can_come_from_a_file(tmp_path, monkeypatch):
     secret_file.write_text("s" * 50 + "\n")
     monkeypatch.setenv("SECRET_KEY_FILE", str(secret_file))
     assert config.from_environment()["SECRET_KEY"] == "s" * 50
+
+
+def test_production_refuses_per_process_rate_limits(tmp_path, monkeypatch):
+    monkeypatch.setenv("MARGINS_HOME", str(tmp_path))
+    monkeypatch.setenv("MARGINS_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 48)
+    monkeypatch.setenv("SITE_URL", "https://news.example.org")
+    monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
+    with pytest.raises(config.ConfigError, match="RATELIMIT_STORAGE_URI"):
+        config.from_environment()
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/1")
+    assert config.from_environment()["REMEMBER_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_behind_a_trusted_proxy_the_client_address_is_the_forwarded_one(tmp_path, monkeypatch):
+    from flask import request
+
+    monkeypatch.setenv("MARGINS_HOME", str(tmp_path))
+    seen = []
+    for proxies in (0, 1):
+        app = create_app({"TRUSTED_PROXIES": proxies, "CELERY_BROKER_URL": "memory://"})
+        app.add_url_rule("/ip", "ip", lambda: seen.append(request.remote_addr) or "")
+        app.test_client().get("/ip", headers={"X-Forwarded-For": "198.51.100.7"},
+                              environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    assert seen == ["10.0.0.1", "198.51.100.7"]

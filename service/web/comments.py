@@ -21,7 +21,6 @@ from flask import (
 )
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from markupsafe import Markup
 
 from .. import (
     commenter_data,
@@ -103,13 +102,12 @@ def issue_context(issue: Issue) -> dict:
     me = current_commenter()
     is_open = comments.is_open(issue)
     entry = _thread_entry(issue, me.token, is_open)
-    thread = entry.thread
-    reply_to = thread.approved(request.args.get("replytocom", type=int))
-    if me.remembered or any(v.awaiting for v in thread.by_id.values()):
+    reply_to = entry.reply_target(request.args.get("replytocom", type=int))
+    if me.remembered or entry.awaiting:
         after_this_request(_private)
     form = {"name": me.name, "email": me.email, "url": me.url, "remember": me.remembered}
     return {
-        "thread": thread,
+        "thread": entry,
         "thread_html": entry.html,
         "reply_to": reply_to,
         "comment_form": form,
@@ -127,7 +125,7 @@ def _thread_entry(issue: Issue, viewer_token: str, is_open: bool) -> page_cache.
         thread = threads.build(issue, viewer_token=token, max_depth=depth)
         html = render_template("public/_thread.html", thread=thread, comments_open=is_open,
                                avatar_base=_avatar_base())
-        return page_cache.Entry(Markup(html), thread)
+        return page_cache.Entry.of(html, thread)
 
     if threads.has_pending(issue.id, viewer_token):
         return render(viewer_token)  # never cached: only its author may see a pending comment
