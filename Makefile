@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test install install-dev bench lint clean wheel-check
+.PHONY: run test install install-dev bench bench-long lint clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Margins needs $(PYTHON) on PATH (or: make PYTHON=python3)"; exit 1; }
@@ -32,7 +32,16 @@ test: $(DEVSTAMP)
 
 bench: $(DEVSTAMP)
 	$(BIN)/python bench/broker_latency.py
+	$(BIN)/python bench/moderation_latency.py
+	$(BIN)/python bench/classifier.py
+	$(BIN)/python bench/fanout.py 10000
 	$(BIN)/python bench/isso_compare.py
+
+# the long ones: 60 s of mixed load, a million rows in PostgreSQL, 100,000-subscriber fan-out
+bench-long: $(DEVSTAMP)
+	$(BIN)/python bench/mixed_load.py
+	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/fanout.py 100000
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check service worker tests bench
