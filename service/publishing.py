@@ -155,6 +155,7 @@ def schedule(issue_id: int, when: datetime, actor: str = "system",
     if issue.status == "published":
         raise PublishingError("That issue is already published.")
     issue.status, issue.publish_at = "scheduled", when
+    issue.published_at = None  # it will carry the scheduled time as its date
     issue.email_subscribers = email_subscribers
     audit.record("issue.scheduled", "issue", issue.id, actor, publish_at=when.isoformat())
     db.session.commit()
