@@ -308,3 +308,21 @@ def wrk(name: str, url: str, concurrency: int, seconds: float) -> WrkResult | No
     if errors:
         result.statuses[-1] += sum(int(n) for n in errors.groups())
     return result
+
+
+def merge(parts: list[Result]) -> Result:
+    """One result from several rounds of the same measurement (interleaved with others, so
+    that a change in the machine's background load hits every contender alike)."""
+    seconds = sum(p.seconds for p in parts)
+    if isinstance(parts[0], WrkResult):
+        merged = WrkResult(parts[0].name, seconds)
+        merged.measured_rps = sum(p.rps * p.seconds for p in parts) / seconds
+        merged.percentiles = {50: statistics.fmean(p.pct(50) for p in parts),
+                              99: max(p.pct(99) for p in parts)}  # the worst round's p99
+    else:
+        merged = Result(parts[0].name, seconds)
+        for part in parts:
+            merged.latencies.extend(part.latencies)
+    for part in parts:
+        merged.statuses.update(part.statuses)
+    return merged

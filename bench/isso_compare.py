@@ -19,6 +19,7 @@ per-IP limits would refuse one machine's load); every other check stays on.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -26,6 +27,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parent)]
@@ -35,6 +39,7 @@ import _load as load
 from tests.support import processes, servers
 
 COMMENTS = 200
+ROUNDS = 3
 URI = "/issues/benchmarks"
 ISSO_VENV = Path(tempfile.gettempdir()) / "margins-bench-isso-venv"
 ISSO_CFG = """[general]
@@ -77,81 +82,111 @@ def reader(name: str, port: int, path: str, seconds: float, clients: int) -> loa
                              clients, seconds)
 
 
-def bench_isso(home: Path, seconds: float, clients: int) -> tuple[load.Result, load.Result]:
+@dataclass
+class Target:
+    """One contender, started: how to measure its reading and its posting for N seconds."""
+
+    key: str
+    read: Callable[[float], load.Result]
+    post: Callable[[float], load.Result]
+
+
+def start_isso(home: Path, clients: int, stack: ExitStack) -> Target:
     python = isso_python()
     port = servers.free_port()
     cfg = home / "isso.cfg"
     cfg.write_text(ISSO_CFG.format(db=home / "isso.db", port=port))
-    env = dict(os.environ, ISSO_SETTINGS=str(cfg))
     log = home / "isso.log"
-    proc = load.start(load.gunicorn(python, "isso.run", port), env, log, cwd=home)
-    try:
-        load.wait_http("127.0.0.1", port, "/info", proc=proc, log=log)
-        ids: list[int] = []
-        for i in range(COMMENTS):  # the same shape as Margins' thread; Isso nests one level
-            answer = isso_new(port, i, ids[i // 3] if i % 3 and ids else None)
-            assert answer.status == 201, answer.body[:300]
-            ids.append(json.loads(answer.body)["id"])
-        first = load.fetch("127.0.0.1", port, "GET", f"/?uri={URI}")
-        assert json.loads(first.body)["total_replies"] == COMMENTS
-        read = reader("Isso GET /?uri= (JSON)", port, f"/?uri={URI}", seconds, clients)
-        post = load.run("Isso POST /new", lambda s, n: isso_new(port, 1000 + n).status,
+    proc = load.start(load.gunicorn(python, "isso.run", port),
+                      dict(os.environ, ISSO_SETTINGS=str(cfg)), log, cwd=home)
+    stack.callback(processes.stop, proc)
+    load.wait_http("127.0.0.1", port, "/info", proc=proc, log=log)
+    ids: list[int] = []
+    for i in range(COMMENTS):  # the same shape as Margins' thread; Isso nests one level
+        answer = isso_new(port, i, ids[i // 3] if i % 3 and ids else None)
+        assert answer.status == 201, answer.body[:300]
+        ids.append(json.loads(answer.body)["id"])
+    first = load.fetch("127.0.0.1", port, "GET", f"/?uri={URI}")
+    assert json.loads(first.body)["total_replies"] == COMMENTS
+    rounds = itertools.count(1)
+
+    def post(seconds: float) -> load.Result:
+        base = next(rounds) * 10**6
+        return load.run("Isso POST /new", lambda s, n: isso_new(port, base + n).status,
                         clients, seconds, ok=(201,))
-        return read, post
-    finally:
-        processes.stop(proc)
+
+    return Target(
+        "isso",
+        lambda t: reader("Isso GET /?uri= (JSON)", port, f"/?uri={URI}", t, clients),
+        post)
 
 
-def bench_margins(label: str, home: Path, database_url: str, broker: str | None,
-                  seconds: float, clients: int) -> tuple[load.Result, load.Result]:
+def start_margins(key: str, label: str, home: Path, database_url: str, broker: str | None,
+                  clients: int, stack: ExitStack) -> Target:
     env = load.margins_env(home, database_url, broker)
     slug = load.prepare_margins(load.margins_app(env), COMMENTS)
     port = servers.free_port()
     log = home / "gunicorn.log"
     proc = load.start(load.gunicorn(sys.executable, "service.wsgi:app", port), env, log)
-    try:
-        load.wait_http("127.0.0.1", port, f"/issues/{slug}", proc=proc, log=log)
-        page = load.fetch("127.0.0.1", port, "GET", f"/issues/{slug}").body.decode()
-        assert f"{COMMENTS} responses to" in page
-        read = reader(f"Margins {label}: issue page (HTML)", port, f"/issues/{slug}", seconds,
-                      clients)
-        setup, request = load.margins_poster(port, slug)
-        post = load.run(f"Margins {label}: comment POST", request, clients, seconds,
-                        setup=setup, ok=(303,), pause=3.2)
-        return read, post
-    finally:
-        processes.stop(proc)
+    stack.callback(processes.stop, proc)
+    load.wait_http("127.0.0.1", port, f"/issues/{slug}", proc=proc, log=log)
+    page = load.fetch("127.0.0.1", port, "GET", f"/issues/{slug}").body.decode()
+    assert f"{COMMENTS} responses to" in page
+    setup, request = load.margins_poster(port, slug)
+    states: list[dict] = []
+    rounds = itertools.count()
+
+    def post(seconds: float) -> load.Result:
+        if not states:  # a browser's page view per client, then the time trap's 3 s
+            states.extend(setup(i) for i in range(clients))
+            time.sleep(3.2)
+        base = next(rounds) * 10**6  # distinct comments in every round (no 409 duplicates)
+        return load.run(f"Margins {label}: comment POST", lambda s, n: request(s, base + n),
+                        clients, seconds, setup=lambda i: states[i], ok=(303,))
+
+    return Target(
+        key,
+        lambda t: reader(f"Margins {label}: issue page (HTML)", port, f"/issues/{slug}", t,
+                         clients),
+        post)
 
 
 def verdict(name: str, ratio: float, goal: float) -> str:
     return f"{name}: {ratio:.2f}× Isso (goal ≥ {goal}×) {'met' if ratio >= goal else 'MISSED'}"
 
 
+def measure(targets: list[Target], seconds: float) -> dict[str, tuple[load.Result, ...]]:
+    """Reading, then posting: ROUNDS interleaved rounds per contender, merged."""
+    parts: dict[str, dict[str, list]] = {t.key: {"read": [], "post": []} for t in targets}
+    for phase in ("read", "post"):
+        for _ in range(ROUNDS):
+            for target in targets:
+                parts[target.key][phase].append(getattr(target, phase)(seconds / ROUNDS))
+    return {key: (load.merge(p["read"]), load.merge(p["post"])) for key, p in parts.items()}
+
+
 def main() -> None:
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 15
     clients = int(sys.argv[2]) if len(sys.argv) > 2 else 8
     root = Path(tempfile.mkdtemp(prefix="margins-isso-"))
-    print(f"{COMMENTS} approved comments, {clients} concurrent clients, {seconds:g} s each, "
-          f"gunicorn with 2 sync workers for both; {os.cpu_count()} CPUs")
-    results = {}
-    try:
-        (root / "isso").mkdir()
-        results["isso"] = bench_isso(root / "isso", seconds, clients)
-        (root / "sqlite").mkdir()
-        results["sqlite"] = bench_margins("SQLite", root / "sqlite",
-                                          f"sqlite:///{root / 'sqlite' / 'margins.sqlite'}",
-                                          None, seconds, clients)
+    print(f"{COMMENTS} approved comments, {clients} concurrent clients, {seconds:g} s each "
+          f"(in {ROUNDS} interleaved rounds), gunicorn with 2 sync workers for both; "
+          f"{os.cpu_count()} CPUs")
+    with ExitStack() as stack:
+        stack.callback(shutil.rmtree, root, ignore_errors=True)
+        for name in ("isso", "sqlite", "pg"):
+            (root / name).mkdir()
+        targets = [start_isso(root / "isso", clients, stack),
+                   start_margins("sqlite", "SQLite", root / "sqlite",
+                                 f"sqlite:///{root / 'sqlite' / 'margins.sqlite'}", None,
+                                 clients, stack)]
         if servers.reachable("127.0.0.1", 5432):
             url, drop = load.pg_database("margins_bench")
+            stack.callback(drop)
             redis = "redis://127.0.0.1:6379/13" if servers.reachable("127.0.0.1", 6379) else None
-            (root / "pg").mkdir()
-            try:
-                results["pg"] = bench_margins("PostgreSQL", root / "pg", url, redis, seconds,
-                                              clients)
-            finally:
-                drop()
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+            targets.append(start_margins("pg", "PostgreSQL", root / "pg", url, redis, clients,
+                                         stack))
+        results = measure(targets, seconds)
     report(results)
 
 

@@ -71,6 +71,9 @@ def mark_subscriber(subscriber_id: int, status: str, reason: str = "") -> bool:
     if sub is None or sub.status not in ("active", "pending"):
         return False
     sub.status, sub.unsubscribed_at, sub.confirm_due = status, utcnow(), False
+    from .reply_notifications import sync_subscriber
+
+    sync_subscriber(sub)  # no reply notifications to an address that bounced or complained
     audit.record(f"subscriber.{status}", "subscriber", sub.id, "bounces", reason=reason[:500])
     return True
 

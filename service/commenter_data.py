@@ -7,47 +7,115 @@ days; spam and trash are purged after another.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select, update
 
-from . import audit, mail, settings, tokens
+from . import audit, mail, queue, settings, tokens
 from .avatars import avatar_key
 from .extensions import db
-from .models import Comment, Issue, ReplySubscription
+from .models import Comment, DataRequest, Issue, ReplySubscription
 from .models.base import utcnow
 from .urls import absolute
+
+log = logging.getLogger(__name__)
 
 PURPOSE = "commenter-data"
 MAX_AGE = 2 * tokens.DAY
 ACTIONS = ("export", "delete")
+#: At most one data email per address in this time, whoever asks.
+RESEND_AFTER = timedelta(hours=1)
 
 
 def _comments_of(key: str):
     return select(Comment).where(Comment.avatar_key == key, Comment.kind == "comment")
 
 
-def request_link(email: str, action: str) -> bool:
-    """Email a signed link for `action` if that address has comments; no transaction is held."""
+def request(email: str, action: str) -> int:
+    """Record a reader's request for a data link and enqueue its answer; commit first.
+
+    The same for every address (no lookup, no SMTP in the request), so neither the answer nor its
+    timing tells whether an address has comments.
+    """
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
-    key = avatar_key(email)
-    found = db.session.scalar(select(func.count()).select_from(_comments_of(key).subquery()))
-    db.session.rollback()
-    if not found:
+    row = DataRequest(email=email.strip()[:100], avatar_key=avatar_key(email), action=action,
+                      status="pending", created_at=utcnow())
+    db.session.add(row)
+    db.session.flush()
+    request_id = row.id
+    db.session.commit()
+    queue.enqueue("comments.send_data_link", request_id)  # a lost one is swept up
+    return request_id
+
+
+def _recently_sent(key: str, now: datetime) -> bool:
+    return db.session.scalar(select(DataRequest.id).where(
+        DataRequest.avatar_key == key, DataRequest.status.in_(("sent", "sending")),
+        DataRequest.sent_at > now - RESEND_AFTER).limit(1)) is not None
+
+
+def _close(row: DataRequest, status: str) -> bool:
+    row.status, row.email = status, ""
+    db.session.commit()
+    return False
+
+
+def send_link(request_id: int, now: datetime | None = None) -> bool:
+    """Email the signed link for one request if the address has comments and got none this hour.
+
+    The message is built, the claim committed, and only then is SMTP spoken to; a failed send
+    returns the request to pending for the sweep.
+    """
+    now = now or utcnow()
+    row = db.session.get(DataRequest, request_id)
+    if row is None or row.status != "pending":
+        db.session.rollback()
         return False
-    token = tokens.make(PURPOSE, {"k": key, "a": action})
-    msg = mail.build(
-        "commenter_data",
-        email.strip(),
-        {
-            "action": action,
-            "count": found,
-            "link": absolute("comments.data_confirm", token=token),
-        },
-    )
-    mail.send(msg)
+    if _recently_sent(row.avatar_key, now):
+        return _close(row, "skipped")
+    found = count(row.avatar_key)
+    if not found:
+        return _close(row, "none")
+    token = tokens.make(PURPOSE, {"k": row.avatar_key, "a": row.action})
+    email = row.email
+    msg = mail.build("commenter_data", email, {
+        "action": row.action, "count": found,
+        "link": absolute("comments.data_confirm", token=token)})
+    claimed = db.session.execute(
+        update(DataRequest).where(DataRequest.id == request_id, DataRequest.status == "pending")
+        .values(status="sending", sent_at=now).execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if claimed != 1:
+        return False
+    try:
+        mail.send(msg)
+    except Exception:
+        log.warning("could not send commenter data link %s; will retry", request_id,
+                    exc_info=True)
+        _mark(request_id, status="pending", sent_at=None)
+        return False
+    _mark(request_id, status="sent", email="")
     return True
+
+
+def _mark(request_id: int, **values) -> None:
+    db.session.execute(update(DataRequest).where(DataRequest.id == request_id).values(**values)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def unsent_requests(older_than_seconds: float = 60, now: datetime | None = None) -> list[int]:
+    """Pending requests of the last day whose task never ran or failed (the sweep's to-do)."""
+    now = now or utcnow()
+    ids = db.session.scalars(select(DataRequest.id).where(
+        DataRequest.status == "pending",
+        DataRequest.created_at < now - timedelta(seconds=older_than_seconds),
+        DataRequest.created_at > now - timedelta(days=1)).order_by(DataRequest.id)).all()
+    db.session.rollback()
+    return list(ids)
 
 
 def read_link(token: str) -> tuple[str, str]:
@@ -117,6 +185,8 @@ def purge_old(now: datetime | None = None) -> int:
     removed = db.session.execute(
         delete(Comment).where(Comment.status.in_(("spam", "trash")), moved_at < cutoff)
     ).rowcount
+    db.session.execute(delete(DataRequest).where(  # handled requests: kept a day for the limit
+        DataRequest.created_at < (now or utcnow()) - timedelta(days=1)))
     if removed:
         audit.record("comments.purged", "comment", None, "system", count=removed, days=days)
     db.session.commit()

@@ -17,7 +17,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import or_, select
 
-from . import audit, guards, queue, reply_notifications, settings, webhooks
+from . import audit, guards, queue, settings, webhooks
 from .avatars import avatar_key
 from .extensions import db
 from .models import Comment, Issue
@@ -186,7 +186,7 @@ def _check_repeats(issue: Issue, values: dict[str, str], ip: str, now: datetime)
 
 
 def post(sub: Submission, now: datetime | None = None) -> Comment:
-    """Check and store one comment; commit; then enqueue its moderation (and any opt-in mail)."""
+    """Check and store one comment; commit; then enqueue its moderation."""
     now = now or utcnow()
     issue = db.session.get(Issue, sub.issue_id)
     if issue is None or issue.status != "published":
@@ -200,15 +200,18 @@ def post(sub: Submission, now: datetime | None = None) -> Comment:
     comment = _new_comment(issue, sub, values, reasons, now)
     db.session.add(comment)
     db.session.flush()
-    optin_id = None
-    if comment.notify_replies and not reasons:
-        optin_id = reply_notifications.prepare_optin(comment.author_email, now)
+    optin_id = None  # the reply opt-in email waits for approval (moderation sends it)
     audit.record(
         "comment.posted", "comment", comment.id, "reader", status=comment.status, reasons=reasons
     )
     if not reasons:
         webhooks.emit("comment.posted", webhooks.comment_data(comment))
-    db.session.commit()
+    session = db.session()
+    session.expire_on_commit = False  # answer from the rows just written: no re-reads
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
     _after_commit(comment, optin_id)
     return comment
 

@@ -248,7 +248,7 @@ def _bucket(url: str) -> sendrate.Bucket:
 
 def send_rows(send_id: int, token: str, ids: list[int], compose: Callable) -> int:
     """Send the claimed rows over one connection, marking each; return how many were sent."""
-    rows = _load(ids)
+    rows = _load(ids)  # subscriber statuses as of now: fresh for the first row
     db.session.commit()  # no transaction stays open while we talk SMTP
     urls = smtp_urls()
     url = urls[next(_rotation) % len(urls)]
@@ -256,11 +256,12 @@ def send_rows(send_id: int, token: str, ids: list[int], compose: Callable) -> in
     try:
         with _connection(url) as conn:
             for n, row in enumerate(rows):
-                if n and n % 25 == 0 and not _running(send_id):
+                if n and not _refresh(send_id, row):  # the send was paused: release the rest
                     break
                 if time.monotonic() - beat > 10:
                     beat = _heartbeat(token)
                 sent += _send_one(conn, send_id, token, row, compose, bucket)
+            db.session.commit()  # the last row's mark, before the connection closes
     except (smtplib.SMTPException, OSError) as exc:  # could not connect, or connection lost
         _fail_connection(send_id, token, f"{type(exc).__name__}: {exc}")
     release(token)
@@ -270,10 +271,8 @@ def send_rows(send_id: int, token: str, ids: list[int], compose: Callable) -> in
 def _send_one(conn, send_id: int, token: str, row: Row, compose: Callable,
               bucket: sendrate.Bucket) -> int:
     now = utcnow()
-    if row.status != "active":
-        _mark(row.id, token, status="failed", last_error=f"subscriber is {row.status}")
-        db.session.commit()
-        return 0
+    if row.status != "active":  # unsubscribed, bounced or complained since planning
+        return _skip(row, token)
     try:
         msg, after_sent = compose(row)
     except mail.HeaderInjectionError as exc:  # e.g. a name with a line break from an import
@@ -286,7 +285,8 @@ def _send_one(conn, send_id: int, token: str, row: Row, compose: Callable,
         _mark(row.id, token, status="failed", last_error=why)
         db.session.commit()
         return 0
-    bucket.acquire()
+    if not _acquire(bucket, send_id, row):
+        return _skip(row, token)
     try:
         if isinstance(msg, mail.RawMessage):
             conn.send_raw(msg, verp_address(row.subscriber_id))
@@ -304,8 +304,37 @@ def _send_one(conn, send_id: int, token: str, row: Row, compose: Callable,
     _mark_sent(row.id, token, now, msg["Message-ID"])
     if after_sent:
         after_sent()
+    return 1  # send_rows commits the mark together with the next row's status check
+
+
+def _refresh(send_id: int, row: Row) -> bool:
+    """Re-read the subscriber status just before a message; commit; True if the send runs.
+
+    PostgreSQL: in the previous row's mark transaction (no extra round trips). SQLite: after
+    committing the mark, so the write lock is not held for the read (WAL reads are cheap).
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        db.session.commit()
+    row.status, send_status = _current(send_id, row.subscriber_id)
     db.session.commit()
-    return 1
+    return send_status == "running"
+
+
+def _skip(row: Row, token: str) -> int:
+    _mark(row.id, token, status="failed", last_error=f"skipped: subscriber is {row.status}")
+    db.session.commit()
+    return 0
+
+
+def _acquire(bucket: sendrate.Bucket, send_id: int, row: Row) -> bool:
+    """Wait for the send rate; after a real wait, check again that the subscriber is active."""
+    started = time.monotonic()
+    bucket.acquire()
+    if time.monotonic() - started < 0.05:
+        return True
+    row.status = _current(send_id, row.subscriber_id)[0]
+    db.session.commit()
+    return row.status == "active"
 
 
 def _text(value) -> str:
@@ -350,10 +379,22 @@ def _heartbeat(token: str) -> float:
     return time.monotonic()
 
 
-def _running(send_id: int) -> bool:
-    status = db.session.scalar(select(Send.status).where(Send.id == send_id))
-    db.session.commit()
-    return status == "running"
+_subs, _sends = Subscriber.__table__, Send.__table__
+_STATUS = select(_subs.c.status,  # pre-built, like _SENT: this runs once per message
+                 select(_sends.c.status).where(_sends.c.id == bindparam("send_id"))
+                 .scalar_subquery()).where(_subs.c.id == bindparam("sub_id"))
+
+
+def _current(send_id: int, subscriber_id: int) -> tuple[str, str]:
+    """The subscriber's and the send's status right now, in one small query.
+
+    Read just before each message (an unsubscribe or a pause stops mail at once); every
+    caller commits before talking SMTP.
+    """
+    found = db.session.execute(_STATUS, {"sub_id": subscriber_id, "send_id": send_id}).first()
+    if found is None:  # the subscriber was deleted: skip the row, keep the send going
+        return "deleted", db.session.scalar(select(Send.status).where(Send.id == send_id)) or ""
+    return found[0], found[1] or ""
 
 
 def drain(send_id: int, progress: Callable[[int], None] | None = None) -> int:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
-from . import audit, classifier, rules, settings, webhooks
+from . import audit, classifier, reply_notifications, rules, settings, webhooks
 from .avatars import avatar_key
 from .extensions import db
 from .models import Comment, User
@@ -44,6 +44,7 @@ def decide(comment: Comment) -> Decision:
         found = rules.evaluate(comment)
         result = classifier.score(comment, int(settings.get("moderation.classifier_min_trained")))
         threshold = float(settings.get("moderation.spam_threshold"))
+        hold_at = float(settings.get("moderation.hold_threshold"))
         require_known = bool(settings.get("moderation.require_known"))
     except Exception as exc:  # fail safe: a broken check holds, never spams
         log.exception("moderation check failed for comment %s", comment.id)
@@ -59,6 +60,9 @@ def decide(comment: Comment) -> Decision:
         clues = ", ".join([token for token, p in result.clues if p > 0.5][:5])
         return Decision("spam", [f"classifier spam score {score:.3f} ≥ {threshold:g}"
                                  + (f" (clues: {clues})" if clues else "")], score)
+    if result.trained and score >= hold_at:  # uncertain: a moderator decides, known or not
+        return Decision("held", [f"classifier spam score {score:.3f} ≥ {hold_at:g} (uncertain)"],
+                        score)
     if found.known:
         return Decision("approved", [found.known], score)
     if not require_known:
@@ -92,11 +96,15 @@ def moderate_comment(comment_id: int) -> str | None:
         return None
     audit.record(f"comment.auto_{result.decision}", "comment", comment_id, actor="moderation",
                  reasons=result.reasons, score=result.score)
+    optins = []
     if status == "approved":
-        webhooks.emit("comment.approved", webhooks.comment_data(db.session.get(Comment, comment_id)))
+        approved = db.session.get(Comment, comment_id)
+        webhooks.emit("comment.approved", webhooks.comment_data(approved))
+        optins = _prepare_optins([approved])
     db.session.commit()
     if status == "approved":
         enqueue("comments.notify_replies", comment_id)
+        _send_optins(optins)
     elif result.decision == "held":
         enqueue("moderation.notify_moderators")
     return result.decision
@@ -166,20 +174,58 @@ def _apply(comment: Comment, action: str, actor: str) -> bool:
     return True
 
 
-def act(action: str, comment_ids: list[int], actor: str) -> list[int]:
-    """Apply a moderator action to comments in one transaction; return the ids it changed."""
+def _prepare_optins(approved: list[Comment]) -> list[int]:
+    """Record reply opt-ins of newly approved comments (only approved ones ever get the email)."""
+    ids = []
+    for comment in approved:
+        if not comment.notify_replies or not comment.author_email or comment.is_author_reply:
+            continue
+        if (optin := reply_notifications.prepare_optin(comment.author_email)) is not None:
+            ids.append(optin)
+    return ids
+
+
+def _send_optins(optin_ids: list[int]) -> None:
+    """After the commit: enqueue the confirmation emails (a lost one is swept up)."""
+    for optin_id in dict.fromkeys(optin_ids):
+        enqueue("comments.send_reply_optin", optin_id)
+
+
+def act(action: str, comment_ids: list[int], actor: str, only_pending: bool = False) -> list[int]:
+    """Apply a moderator action to comments in one transaction; return the ids it changed.
+
+    only_pending: act only on comments still pending (rows locked), as a one-click email link
+    does, so it never overrides a decision someone made since the email went out.
+    """
     if action not in ACTIONS:
         raise ModerationError(f"unknown action {action!r}")
     changed, approved = [], []
-    for comment in db.session.scalars(select(Comment).where(Comment.id.in_(comment_ids))):
+    query = select(Comment).where(Comment.id.in_(comment_ids))
+    if only_pending:
+        query = query.where(Comment.status == "pending").with_for_update()
+    for comment in db.session.scalars(query):
         if _apply(comment, action, actor):
             changed.append(comment.id)
             if action != "delete" and comment.status == "approved":
-                approved.append(comment.id)
+                approved.append(comment)
+    optins = _prepare_optins(approved)
+    approved_ids = [comment.id for comment in approved]
     db.session.commit()
-    for comment_id in approved:
+    for comment_id in approved_ids:
         enqueue("comments.notify_replies", comment_id)
+    _send_optins(optins)
     return changed
+
+
+def decided_by(comment_id: int) -> str:
+    """Who made the latest decision on a comment, from the audit log ('' when unknown)."""
+    from .models import Event
+
+    actor = db.session.scalar(
+        select(Event.actor).where(Event.subject_type == "comment", Event.subject_id == comment_id,
+                                  Event.action.like("comment.%"))
+        .order_by(Event.id.desc()).limit(1))
+    return actor or ""
 
 
 def _get(comment_id: int) -> Comment:
@@ -187,6 +233,18 @@ def _get(comment_id: int) -> Comment:
     if comment is None:
         raise ModerationError("That comment no longer exists.")
     return comment
+
+
+def _checked_email(email: str) -> str:
+    """The address normalised as comment posting does it (email-validator), or ModerationError."""
+    if not email:
+        return ""
+    from .comments import _clean_email  # the same check readers' comments pass
+
+    try:
+        return _clean_email(email)
+    except ValueError as exc:
+        raise ModerationError(str(exc)) from None
 
 
 def edit(comment_id: int, actor: str, name: str, email: str, url: str, body: str) -> Comment:
@@ -197,6 +255,7 @@ def edit(comment_id: int, actor: str, name: str, email: str, url: str, body: str
         raise ModerationError("A comment needs a name and a body.")
     if any(ord(ch) < 32 for ch in name + email + url):
         raise ModerationError("Names, emails and websites may not contain control characters.")
+    email = _checked_email(email)
     old_features = classifier.tokens(comment)
     before = {"name": comment.author_name, "email": comment.author_email,
               "website": comment.author_url, "body": comment.body_md}
@@ -233,9 +292,11 @@ def reply_as_author(parent_id: int, user: User, body: str) -> Comment:
     db.session.flush()
     audit.record("comment.author_reply", "comment", reply.id, actor=actor, parent=parent.id)
     webhooks.emit("comment.approved", webhooks.comment_data(reply))
+    optins = _prepare_optins([parent]) if parent_approved else []
     db.session.commit()
     if parent_approved:
         enqueue("comments.notify_replies", parent.id)
+        _send_optins(optins)
     enqueue("comments.notify_replies", reply.id)
     return reply
 

@@ -62,16 +62,25 @@ def _notice(user_id: int) -> ModeratorNotice:
     return notice
 
 
-def _claim(notice: ModeratorNotice, now: datetime, last_id: int) -> bool:
-    """Take this moderator's next email slot (False if another worker took it)."""
-    seen = notice.last_sent_at
-    query = update(ModeratorNotice).where(ModeratorNotice.user_id == notice.user_id)
+def _slot(user_id: int, seen: datetime | None, new: datetime | None) -> bool:
+    """Move this moderator's email slot from `seen` to `new` (False if another worker did)."""
+    query = update(ModeratorNotice).where(ModeratorNotice.user_id == user_id)
     query = query.where(ModeratorNotice.last_sent_at.is_(None) if seen is None
                         else ModeratorNotice.last_sent_at == seen)
-    done = db.session.execute(query.values(last_sent_at=now, last_comment_id=last_id)
+    done = db.session.execute(query.values(last_sent_at=new)
                               .execution_options(synchronize_session=False)).rowcount
     db.session.commit()
     return done == 1
+
+
+def _sent(user_id: int, last_id: int) -> None:
+    """After SMTP accepted the email: these comments need no further email."""
+    db.session.execute(update(ModeratorNotice)
+                       .where(ModeratorNotice.user_id == user_id,
+                              ModeratorNotice.last_comment_id < last_id)
+                       .values(last_comment_id=last_id)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
 
 
 def held_query():
@@ -109,12 +118,16 @@ def notify_moderators(now: datetime | None = None) -> int:
             "queue_url": absolute("moderate.queue", tab="pending"),
             "link_days": settings.get("moderation.link_days"),
         })
-        if not _claim(notice, now, batch[-1].comment.id):
+        user_id, seen, last_id = user.id, notice.last_sent_at, batch[-1].comment.id
+        if not _slot(user_id, seen, now):
             continue
         try:
             mail.send(message)  # after the commit: no transaction open across SMTP
-            sent += 1
-        except Exception:
-            log.exception("could not email moderator %s", user.id)
+        except Exception:  # free the slot: the next run (every minute) sends these again
+            log.exception("could not email moderator %s; will retry", user_id)
+            _slot(user_id, now, seen)
+            continue
+        _sent(user_id, last_id)
+        sent += 1
     db.session.rollback()
     return sent

@@ -7,9 +7,10 @@ and every message carries List-Unsubscribe headers and a signed one-click stop l
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import audit, mail, settings, tokens
@@ -19,12 +20,17 @@ from .models.base import utcnow
 from .rendering import excerpt
 from .urls import absolute
 
+log = logging.getLogger(__name__)
+
 CONFIRM_PURPOSE = "reply-notify"
 STOP_PURPOSE = "reply-stop"
 CONFIRM_MAX_AGE = 7 * tokens.DAY
 STOP_MAX_AGE = 365 * tokens.DAY
 #: At most one confirmation email per address in this time, whoever asks for it.
 CONFIRM_RESEND_AFTER = timedelta(hours=24)
+#: A claimed notice not sent after this long is sent again by the sweep, at most this often.
+RETRY_AFTER_SECONDS = 300
+MAX_ATTEMPTS = 8
 
 
 def _key(email: str) -> str:
@@ -37,27 +43,55 @@ def _row(email: str) -> ReplySubscription | None:
     )
 
 
-def _active_subscriber(email: str) -> bool:
-    found = db.session.scalar(
-        select(Subscriber.id)
-        .where(
-            func.lower(Subscriber.email) == _key(email),
-            Subscriber.status == "active",
-            Subscriber.reply_notifications.is_(True),
-        )
-        .limit(1)
+def _subscriber(email: str) -> Subscriber | None:
+    return db.session.scalar(
+        select(Subscriber).where(func.lower(Subscriber.email) == _key(email)).limit(1)
     )
-    return found is not None
+
+
+def _subscriber_says_stop(sub: Subscriber | None, row: ReplySubscription | None) -> bool:
+    """Preferences off, or the subscription ended (unless replies were confirmed since)."""
+    if sub is None or sub.status in ("pending", "active"):
+        return sub is not None and not sub.reply_notifications
+    if not sub.reply_notifications:
+        return True
+    confirmed_since = (row is not None and row.status == "confirmed" and row.confirmed_at
+                       and (sub.unsubscribed_at is None or row.confirmed_at > sub.unsubscribed_at))
+    return not confirmed_since
 
 
 def consent(email: str) -> str:
-    """The address's consent: "confirmed", "pending", "stopped" or "none"."""
-    row = _row(email)
+    """The address's consent: "confirmed", "pending", "stopped" or "none".
+
+    Read afresh each time: the newsletter preferences and unsubscribing take effect at once.
+    """
+    row, sub = _row(email), _subscriber(email)
+    if _subscriber_says_stop(sub, row):
+        return "stopped"
     if row is not None and row.status in ("confirmed", "stopped"):
         return row.status
-    if _active_subscriber(email):
+    if sub is not None and sub.status == "active":
         return "confirmed"
     return row.status if row is not None else "none"
+
+
+def sync_subscriber(sub: Subscriber, now: datetime | None = None) -> None:
+    """Make the address's reply row follow a subscriber's change (in the caller's transaction)."""
+    row = _row(sub.email)
+    if row is None or (sub.status == "pending" and sub.reply_notifications):
+        return  # an unconfirmed subscription neither gives nor takes away consent
+    wanted = sub.status == "active" and sub.reply_notifications
+    if wanted and row.status == "stopped":
+        row.status, row.confirmed_at, row.stopped_at = "confirmed", now or utcnow(), None
+    elif not wanted and row.status != "stopped":
+        row.status, row.stopped_at = "stopped", now or utcnow()
+
+
+def _follow_row(row: ReplySubscription) -> None:
+    """A reply confirm/stop link also sets the matching subscriber's preference."""
+    sub = _subscriber(row.email)
+    if sub is not None:
+        sub.reply_notifications = row.status == "confirmed"
 
 
 def prepare_optin(email: str, now: datetime | None = None) -> int | None:
@@ -118,6 +152,7 @@ def confirm(token: str, now: datetime | None = None) -> ReplySubscription:
         raise tokens.TokenError("This link is not valid.")
     if row.status != "confirmed":
         row.status, row.confirmed_at, row.stopped_at = "confirmed", now or utcnow(), None
+        _follow_row(row)
         audit.record("replies.confirmed", "reply_subscription", row.id, "reader")
         db.session.commit()
     return row
@@ -130,6 +165,7 @@ def stop(token: str, now: datetime | None = None) -> ReplySubscription:
         raise tokens.TokenError("This link is not valid.")
     if row.status != "stopped":
         row.status, row.stopped_at = "stopped", now or utcnow()
+        _follow_row(row)
         audit.record("replies.stopped", "reply_subscription", row.id, "reader")
         db.session.commit()
     return row
@@ -179,7 +215,12 @@ def _under_hourly_cap(email: str, now: datetime) -> bool:
 
 
 def notify(comment_id: int, now: datetime | None = None) -> int:
-    """Tell the parent's author about an approved reply; return how many messages were sent."""
+    """Tell the parent's author about an approved reply; return how many messages were sent.
+
+    The message is built, the claim (a pending ReplyNotice) committed, and only then is SMTP
+    spoken to; the notice is marked sent after the server accepted it, and retry_unsent sends
+    it again if it never was.
+    """
     now = now or utcnow()
     reply = db.session.get(Comment, comment_id)
     parent = _recipient(reply) if reply is not None else None
@@ -187,15 +228,66 @@ def notify(comment_id: int, now: datetime | None = None) -> int:
     if row is None or not _under_hourly_cap(row.email, now):
         db.session.rollback()
         return 0
-    db.session.add(ReplyNotice(comment_id=reply.id, email=row.email, sent_at=now))
+    msg = _message(reply, parent, row)
+    notice = ReplyNotice(comment_id=reply.id, email=row.email, sent_at=now, status="pending",
+                         attempts=1)
+    db.session.add(notice)
     try:
+        db.session.flush()
+        notice_id = notice.id
         db.session.commit()  # the claim: a second run finds the notice and sends nothing
     except IntegrityError:
         db.session.rollback()
         return 0
-    msg = _message(reply, parent, row)
-    mail.send(msg)
+    return _deliver(notice_id, msg)
+
+
+def _deliver(notice_id: int, msg) -> int:
+    """Send one claimed notice (no transaction open); mark it sent only when SMTP accepted it."""
+    try:
+        mail.send(msg)
+    except Exception:  # the notice stays pending: retry_unsent tries again later
+        log.warning("reply notification %s not sent; will retry", notice_id, exc_info=True)
+        return 0
+    db.session.execute(update(ReplyNotice).where(ReplyNotice.id == notice_id)
+                       .values(status="sent", sent_at=utcnow()))
+    db.session.commit()
     return 1
+
+
+def retry_unsent(older_than_seconds: float = RETRY_AFTER_SECONDS,
+                 now: datetime | None = None) -> int:
+    """Send again the notices claimed but never sent (SMTP failed or a worker died)."""
+    now = now or utcnow()
+    cutoff = now - timedelta(seconds=older_than_seconds)
+    ids = db.session.scalars(select(ReplyNotice.id).where(
+        ReplyNotice.status == "pending", ReplyNotice.sent_at < cutoff).order_by(ReplyNotice.id)
+    ).all()
+    db.session.rollback()
+    return sum(_retry(notice_id, cutoff, now) for notice_id in ids)
+
+
+def _retry(notice_id: int, cutoff: datetime, now: datetime) -> int:
+    notice = db.session.get(ReplyNotice, notice_id)
+    if notice is None or notice.status != "pending" or notice.sent_at >= cutoff:
+        db.session.rollback()
+        return 0
+    reply = db.session.get(Comment, notice.comment_id)
+    parent = _recipient(reply) if reply is not None else None
+    row = _confirmed_row(parent.author_email) if parent is not None else None
+    if row is None or row.email != notice.email or notice.attempts >= MAX_ATTEMPTS:
+        notice.status = "dropped" if notice.attempts < MAX_ATTEMPTS else "failed"
+        db.session.commit()
+        return 0
+    msg = _message(reply, parent, row)
+    claimed = db.session.execute(  # another sweep may have taken it meanwhile
+        update(ReplyNotice)
+        .where(ReplyNotice.id == notice_id, ReplyNotice.status == "pending",
+               ReplyNotice.sent_at == notice.sent_at)
+        .values(sent_at=now, attempts=ReplyNotice.attempts + 1)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return _deliver(notice_id, msg) if claimed == 1 else 0
 
 
 def _message(reply: Comment, parent: Comment, row: ReplySubscription):

@@ -11,12 +11,12 @@ import ipaddress
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from . import audit, settings
 from .classifier import hostname, link_hosts
 from .extensions import db
-from .models import Comment, Subscriber
+from .models import Comment
 
 log = logging.getLogger(__name__)
 
@@ -98,19 +98,15 @@ def ip_banned(address: str) -> str:
 
 
 def known_commenter(comment: Comment) -> str:
-    """Why this commenter counts as known, or '' (never by name + email alone)."""
-    earlier = select(Comment.id).where(Comment.status == "approved", Comment.id != comment.id)
+    """Why this commenter counts as known, or '' (only this browser's signed cookie proves it).
+
+    A typed email proves nothing (anyone can type a subscriber's address), so it never counts.
+    """
     token = comment.author_token or ""
-    if token and db.session.scalar(earlier.where(Comment.author_token == token).limit(1)):
+    if token and db.session.scalar(select(Comment.id).where(
+            Comment.status == "approved", Comment.id != comment.id,
+            Comment.author_token == token).limit(1)):
         return "same browser as an earlier approved comment"
-    email = (comment.author_email or "").strip().lower()
-    if not email:
-        return ""
-    verified = db.session.scalar(select(Subscriber.id).where(
-        func.lower(Subscriber.email) == email, Subscriber.status == "active").limit(1))
-    if verified and db.session.scalar(
-            earlier.where(func.lower(Comment.author_email) == email).limit(1)):
-        return "verified email with an earlier approved comment"
     return ""
 
 
@@ -146,7 +142,7 @@ class SettingsError(ValueError):
 
 def current() -> dict:
     """The moderation settings as the settings page shows them."""
-    keys = LIST_KEYS + FLAG_KEYS + tuple(NUMBER_KEYS) + ("spam_threshold",)
+    keys = LIST_KEYS + FLAG_KEYS + tuple(NUMBER_KEYS) + ("spam_threshold", "hold_threshold")
     return {key: settings.get(f"moderation.{key}") for key in keys}
 
 
@@ -161,6 +157,20 @@ def _number(form, key: str, low: float, high: float) -> int:
         raise SettingsError(f"{key.replace('_', ' ')} must be a whole number") from None
     if not low <= value <= high:
         raise SettingsError(f"{key.replace('_', ' ')} must be between {low} and {high}")
+    return value
+
+
+def _hold_threshold(form, spam_threshold: float) -> float:
+    """The classifier score from which a comment is held: 0 to the spam threshold."""
+    raw = form.get("hold_threshold")
+    if raw is None or raw == "":
+        return float(settings.get("moderation.hold_threshold"))
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= max(spam_threshold, 0.5):
+        raise SettingsError("the hold threshold must be between 0 and the spam threshold")
     return value
 
 
@@ -181,6 +191,7 @@ def configure(form, actor: str) -> None:
     if not 0.5 <= threshold <= 1.0:
         raise SettingsError("the spam threshold must be between 0.5 and 1 (1: never)")
     values["spam_threshold"] = threshold
+    values["hold_threshold"] = _hold_threshold(form, threshold)
     changed = [key for key, value in values.items() if settings.get(f"moderation.{key}") != value]
     for key in changed:
         settings.put(f"moderation.{key}", values[key])

@@ -28,6 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "moderation.banned_domains": [],
     "moderation.banned_ips": [],  # addresses or ranges: 203.0.113.0/24, 2001:db8::/32
     "moderation.spam_threshold": 0.99,  # classifier score marking spam (chosen in bench/)
+    "moderation.hold_threshold": 0.5,  # classifier score from which a comment is held (uncertain)
     "moderation.classifier_min_trained": 20,  # spam and ham decisions needed before it acts
     "moderation.notify": True,  # email moderators about held comments
     "moderation.notify_interval_minutes": 5,

@@ -58,6 +58,12 @@ class SettingsError(ValueError):
 INTEGERS = {  # key: (label, lowest, highest)
     "comments.close_after_days": ("Close comments after (days, 0 = never)", 0, 36500),
     "comments.max_depth": ("Reply depth", 1, 10),
+    "comments.purge_after_days": ("Delete spam and trash after (days)", 1, 3650),
+    "comments.ip_retention_days": ("Erase commenter IPs after (days)", 1, 3650),
+    "comments.flood_seconds": ("Seconds between two comments from one sender (0 = off)", 0, 3600),
+    "comments.min_seconds": ("Fastest human post after the page (seconds, 0 = off)", 0, 600),
+    "comments.max_links": ("Most links allowed in a comment", 0, 100),
+    "comments.reply_notices_per_hour": ("Reply emails per address per hour", 1, 60),
     "newsletter.digest_weekday": ("Weekly digest day", 0, 6),
     "newsletter.digest_hour": ("Digest hour", 0, 23),
 }
@@ -78,6 +84,9 @@ def validate(form: dict) -> dict:
     except (ZoneInfoNotFoundError, ValueError):
         errors["site.timezone"] = f"“{tz}” is not a time zone (e.g. Europe/Paris)."
     for key, (label, low, high) in INTEGERS.items():
+        if key not in form:  # a field the page did not send keeps its value
+            values[key] = settings.get(key)
+            continue
         try:
             number = int(form.get(key, ""))
             if not low <= number <= high:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import formataddr
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import select, update
 
 from . import audit, mail, queue, settings, tokens, webhooks
+from . import reply_notifications as replies
 from .extensions import db
 from .models import Subscriber
 from .models.base import utcnow
@@ -92,8 +92,8 @@ def subscribe(email: str, name: str = "", ip: str = "", source: str = "form",
         sub = Subscriber(email=email, name=name, signup_ip=ip[:45], source=source,
                          status="pending", created_at=now)
         db.session.add(sub)
-    elif sub.status == "active":
-        db.session.rollback()
+    elif sub.status in ("active", "bounced", "complained"):
+        db.session.rollback()  # never mail an address that bounced or complained again
         return
     elif sub.status != "pending":  # re-subscribing after leaving: confirm again
         audit.record("subscriber.resubscribed", "subscriber", sub.id, "subscriber",
@@ -161,14 +161,19 @@ def send_reminder(subscriber_id: int, now: datetime | None = None) -> bool:
 
 
 def _mail_confirmation(subscriber_id: int, template: str) -> None:
-    sub = db.session.get(Subscriber, subscriber_id)
-    email, name = sub.email, sub.name
-    token = tokens.make("confirm", {"s": sub.id, "e": email})
+    """Build the message (reads settings), end the transaction, then talk to SMTP.
+
+    Until confirmed, the name someone typed is neither printed nor used as display name: the
+    form must not relay a visitor's text to an address they typed.
+    """
     from .urls import absolute
 
-    context = {"name": name, "confirm_url": absolute("subscribe.confirm", token=token)}
+    sub = db.session.get(Subscriber, subscriber_id)
+    token = tokens.make("confirm", {"s": sub.id, "e": sub.email})
+    msg = mail.build(template, sub.email,
+                     {"confirm_url": absolute("subscribe.confirm", token=token)})
     db.session.rollback()  # no transaction open while we talk to the SMTP server
-    mail.send(mail.build(template, formataddr((name, email)), context))
+    mail.send(msg)
 
 
 def sweep(now: datetime | None = None) -> int:
@@ -204,6 +209,7 @@ def confirm(token: str, now: datetime | None = None) -> SubscriberView:
     if sub.status == "pending":
         sub.status, sub.confirmed_at, sub.confirm_due = "active", now or utcnow(), False
         audit.record("subscriber.confirmed", "subscriber", sub.id, "subscriber")
+        replies.sync_subscriber(sub)
         webhooks.emit("subscriber.confirmed", webhook_data(sub))
     elif sub.status != "active":
         raise SubscriptionError("This subscription was ended; subscribe again to restart it.")
@@ -232,6 +238,7 @@ def update_preferences(subscriber_id: int, delivery: str, reply_notifications: b
     sub = db.session.get(Subscriber, subscriber_id)
     sub.delivery, sub.reply_notifications = delivery, reply_notifications
     sub.name = clean_name(name)
+    replies.sync_subscriber(sub)
     audit.record("subscriber.preferences", "subscriber", sub.id, "subscriber",
                  delivery=delivery, reply_notifications=reply_notifications)
     result = view(sub)
@@ -250,6 +257,7 @@ def unsubscribe(subscriber_id: int, via: str = "page", now: datetime | None = No
     sub = db.session.get(Subscriber, subscriber_id)
     if sub is not None and sub.status in ("active", "pending"):
         sub.status, sub.unsubscribed_at, sub.confirm_due = "unsubscribed", now or utcnow(), False
+        replies.sync_subscriber(sub)
         audit.record("subscriber.unsubscribed", "subscriber", sub.id, "subscriber", via=via)
         webhooks.emit("subscriber.unsubscribed", {**webhook_data(sub), "via": via})
     db.session.commit()

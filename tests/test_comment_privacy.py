@@ -16,7 +16,7 @@ from service.extensions import db
 from service.models import Comment
 from service.models.base import utcnow
 from tests.factories import make_comment, make_issue
-from tests.test_comments import post_comment
+from tests.test_comments import enqueued, post_comment  # noqa: F401  (fixture)
 
 SECRET_EMAIL = "zelda.q.private-7731@distinct-mail.example"
 TRACES = (
@@ -112,9 +112,16 @@ def test_spam_and_trash_are_purged_after_n_days(app):
     assert left == ["New spam.", "Old approved."]
 
 
+def _run_data_tasks(now=None) -> int:
+    """What the worker does with the recorded requests (comments.send_data_link)."""
+    return sum(commenter_data.send_link(i, now=now)
+               for i in commenter_data.unsent_requests(older_than_seconds=-1, now=now))
+
+
 def _data_link(client, smtp, action: str) -> str:
     response = client.post("/comments/your-data", data={"email": SECRET_EMAIL, "action": action})
     assert response.status_code == 200 and "Check your inbox" in response.get_data(as_text=True)
+    _run_data_tasks()
     (message,) = smtp.sink.to(SECRET_EMAIL)
     text = message.get_body(preferencelist=("plain",)).get_content()
     link = re.search(r"http://margins\.test/comments/your-data/\S+", text).group(0)
@@ -155,4 +162,52 @@ def test_data_requests_for_unknown_addresses_send_nothing(app, client, smtp):
         "/comments/your-data", data={"email": "nobody@example.net", "action": "delete"}
     )
     assert "Check your inbox" in response.get_data(as_text=True)
+    assert _run_data_tasks() == 0
     assert smtp.sink.messages == []
+
+
+def test_a_data_request_answers_the_same_for_any_address_and_mails_from_a_task(
+        app, client, smtp, enqueued):  # noqa: F811
+    from tests.support.servers import free_port
+
+    make_comment(make_issue(), body="Mine.", email=SECRET_EMAIL)
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{free_port()}"  # even with the mail server down
+    answers = [client.post("/comments/your-data", data={"email": email, "action": "export"})
+               for email in (SECRET_EMAIL, "nobody@example.net")]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert answers[0].get_data(as_text=True) == answers[1].get_data(as_text=True)
+    assert [name for name, *_ in enqueued] == ["comments.send_data_link"] * 2
+    app.config["SMTP_URL"] = smtp.url
+    assert smtp.sink.messages == []  # nothing is sent inside the request
+    assert _run_data_tasks() == 1
+    assert len(smtp.sink.to(SECRET_EMAIL)) == 1 and smtp.sink.to("nobody@example.net") == []
+
+
+def test_at_most_one_data_email_per_address_per_hour(app, client, smtp, enqueued):  # noqa: F811
+    make_comment(make_issue(), body="Mine.", email=SECRET_EMAIL)
+    for action in ("export", "delete", "export"):
+        client.post("/comments/your-data", data={"email": SECRET_EMAIL, "action": action})
+    assert _run_data_tasks() == 1
+    client.post("/comments/your-data", data={"email": SECRET_EMAIL.upper(), "action": "delete"})
+    assert _run_data_tasks() == 0
+    assert len(smtp.sink.to(SECRET_EMAIL)) == 1
+    client.post("/comments/your-data", data={"email": SECRET_EMAIL, "action": "delete"})
+    assert _run_data_tasks(now=utcnow() + timedelta(minutes=61)) == 1
+    assert len(smtp.sink.messages) == 2
+
+
+def test_no_transaction_is_open_while_sending_a_data_link(app, client, smtp, monkeypatch):
+    from service import mail
+
+    open_at_send: list[bool] = []
+    real = mail.connection
+
+    def recording():
+        open_at_send.append(db.session().in_transaction())
+        return real()
+
+    monkeypatch.setattr(mail, "connection", recording)
+    make_comment(make_issue(), body="Mine.", email=SECRET_EMAIL)
+    client.post("/comments/your-data", data={"email": SECRET_EMAIL, "action": "export"})
+    assert _run_data_tasks() == 1
+    assert open_at_send == [False]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from service import delivery, publishing, sendrate, settings
@@ -282,3 +283,28 @@ def test_a_send_with_nobody_to_send_to_is_finished_at_once(app):
     make_issue("To nobody")
     send = db.session.query(Send).one()
     assert send.status == "finished" and send.finished_at is not None
+
+
+@pytest.mark.parametrize("leaving", ["unsubscribe", "complaint"])
+def test_someone_leaving_during_a_send_gets_nothing_more(app, smtp, leaving):
+    from service import bounces, subscriptions
+
+    app.config["SMTP_URL"] = smtp.url
+    subs = [add_subscriber(f"{n}@example.com") for n in ("first", "leaver", "last")]
+    leaver_id = subs[1].id
+    send = the_send(make_issue("Mid-send"))  # all three rows claimed in one batch
+
+    def reply(envelope):  # while the first message arrives, the leaver leaves
+        if envelope.rcpt_tos == ["first@example.com"]:
+            with app.app_context():
+                if leaving == "unsubscribe":
+                    subscriptions.unsubscribe(leaver_id, via="one-click")
+                else:
+                    bounces.process_event("complaint", "leaver@example.com")
+                db.session.remove()
+
+    smtp.sink.reply = reply
+    assert delivery.drain(send.id) == 2
+    assert [m["To"] for m in smtp.sink.messages] == ["first@example.com", "last@example.com"]
+    row = {r.subscriber_id: r for r in rows(send)}[leaver_id]
+    assert row.status == "failed" and row.last_error.startswith("skipped: subscriber is")

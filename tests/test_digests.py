@@ -120,3 +120,25 @@ def test_cli_send_digest_shows_progress(mail_to, runner, app):
     assert result.exit_code == 0, result.output
     assert "sent 1, failed 0" in result.output
     assert len(mail_to.sink.to("daily@example.com")) == 1
+
+
+def test_a_reader_who_leaves_while_the_digest_is_sending_gets_none(mail_to, app):
+    from service import subscriptions
+
+    reader("stays@example.com", "weekly")
+    leaver_id = reader("leaves@example.com", "weekly").id
+    issue_at("Fresh thinking", MONDAY_9 - timedelta(days=2))
+    mail_to.sink.messages.clear()
+
+    def reply(envelope):  # while the first digest arrives, the second reader unsubscribes
+        if envelope.rcpt_tos == ["stays@example.com"]:
+            with app.app_context():
+                subscriptions.unsubscribe(leaver_id, via="one-click")
+                db.session.remove()
+
+    mail_to.sink.reply = reply
+    run(MONDAY_9)
+    assert [m["To"] for m in mail_to.sink.messages] == ["stays@example.com"]
+    row = db.session.scalar(select(Delivery).where(Delivery.subscriber_id == leaver_id)
+                            .execution_options(populate_existing=True))
+    assert row.status == "failed" and "unsubscribed" in row.last_error

@@ -69,9 +69,8 @@ def test_comments_posted_while_the_broker_is_down_are_kept_and_moderated_later(
     assert "20 responses to “Broker down”" in page
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # kills PostgreSQL backends
 def test_app_recovers_when_its_postgresql_connections_are_killed(app, db_url):
-    if not db_url.startswith("postgresql"):
-        pytest.skip("kills PostgreSQL backends: PostgreSQL only")
     issue = make_issue("Survivor")
     with live_server(app) as base:
         url = f"{base}/issues/{issue.slug}"

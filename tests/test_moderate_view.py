@@ -165,6 +165,11 @@ def test_admin_changes_moderation_settings(admin_client):
     assert admin_client.post("/moderate/settings", data=form).status_code == 302
     page = admin_client.get("/moderate/settings").get_data(as_text=True)
     assert "203.0.113.0/24" in page and 'value="0.97"' in page
+    assert 'name="hold_threshold"' in page and 'value="0.5"' in page
+    admin_client.post("/moderate/settings", data={**form, "hold_threshold": "0.7"})
+    assert 'value="0.7"' in admin_client.get("/moderate/settings").get_data(as_text=True)
+    bad = admin_client.post("/moderate/settings", data={**form, "hold_threshold": "0.98"})
+    assert bad.status_code == 400 and "hold threshold" in bad.get_data(as_text=True)
     bad = admin_client.post("/moderate/settings", data={**form, "banned_ips": "nope"})
     assert bad.status_code == 400 and "not an IP" in bad.get_data(as_text=True)
 
@@ -237,3 +242,20 @@ def test_a_malformed_or_naive_cursor_still_shows_a_page(mod_client, pending):
         assert response.status_code == 200
     assert "Waiting" in mod_client.get("/moderate/pending?before=2999-01-01T00:00:00~9") \
         .get_data(as_text=True)
+
+
+def test_a_link_never_overrides_a_decision_made_since_the_email(client, pending, moderator,
+                                                                  admin):
+    token = moderator_notify.link_token("spam", pending.id, moderator.id)
+    moderation.act("approve", [pending.id], admin.email)
+    page = client.get(f"/moderate/link/spam/{token}")
+    assert page.headers["Cache-Control"] == "private, no-store"
+    assert f"already decided: <strong>approved</strong> by {admin.email}" in page.get_data(
+        as_text=True)
+    done = client.post(f"/moderate/link/spam/{token}")
+    assert done.headers["Cache-Control"] == "private, no-store"
+    assert "already decided: <strong>approved</strong>" in done.get_data(as_text=True)
+    assert _status(pending.id) == "approved"
+    assert db.session.query(Event).filter_by(action="comment.spam").count() == 0
+    assert client.get(f"/moderate/link/spam/{token}x").headers["Cache-Control"] \
+        == "private, no-store"

@@ -242,3 +242,31 @@ def test_a_classifier_spam_decision_names_its_clues(issue):
     comment = _pending(issue, body=SPAMMY)
     moderation.moderate_comment(comment.id)
     assert "clues: " in _fresh(comment.id).decision_reasons
+
+
+def test_an_uncertain_classifier_score_holds_even_a_known_commenter(issue):
+    _train_spam(issue)
+    settings.put("moderation.classifier_min_trained", 3)
+    settings.put("moderation.spam_threshold", 1.0)  # never spam: the score alone decides holding
+    settings.put("moderation.require_known", False)
+    db.session.commit()
+    make_comment(issue, status="approved", author_token="tok", body="Earlier kind words.")
+    comment = _pending(issue, body=SPAMMY, author_token="tok")
+    assert moderation.moderate_comment(comment.id) == "held"
+    fresh = _fresh(comment.id)
+    assert fresh.status == "pending" and "(uncertain)" in fresh.decision_reasons
+    settings.put("moderation.hold_threshold", 1.0)  # holding by score switched off
+    db.session.commit()
+    assert moderation.moderate_comment(_pending(issue, body=SPAMMY + " again",
+                                                author_token="tok").id) == "approved"
+
+
+def test_edit_refuses_an_invalid_email_or_a_header_injection(issue):
+    comment = make_comment(issue, body="Words", email="rita@example.net")
+    for bad in ("not an address", "rita@example.net\r\nBcc: all@example.org",
+                "rita@example.net\nBcc: all@example.org"):
+        with pytest.raises(moderation.ModerationError):
+            moderation.edit(comment.id, "bob@example.com", "Rita", bad, "", "Words")
+    assert _fresh(comment.id).author_email == "rita@example.net"
+    moderation.edit(comment.id, "bob@example.com", "Rita", "Rita@Example.NET", "", "Words")
+    assert _fresh(comment.id).author_email == "Rita@example.net"  # normalised like a post

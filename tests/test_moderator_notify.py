@@ -10,6 +10,7 @@ import pytest
 from service import moderation, moderator_notify, staff
 from service.models.base import utcnow
 from tests.factories import make_comment, make_issue
+from tests.support.servers import free_port
 
 
 @pytest.fixture
@@ -62,3 +63,15 @@ def test_the_links_are_bound_to_action_and_moderator(issue, moderator):
 
     with pytest.raises(TokenError):
         moderator_notify.read_link("spam", token)
+
+
+def test_a_failed_email_is_sent_again_on_the_next_run(app, issue, smtp):
+    _held(issue, "Held while the mail server was down")
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{free_port()}"  # nothing listens there
+    assert moderator_notify.notify_moderators() == 0
+    app.config["SMTP_URL"] = smtp.url
+    assert smtp.sink.messages == []
+    assert moderator_notify.notify_moderators() == 2  # the next beat run: nothing was lost
+    text = smtp.sink.to("bob@example.com")[0].get_body(preferencelist=("plain",)).get_content()
+    assert "Held while the mail server was down" in text
+    assert moderator_notify.notify_moderators(now=utcnow() + timedelta(minutes=6)) == 0

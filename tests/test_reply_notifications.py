@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from service import reply_notifications, tokens
+from service import moderation, reply_notifications, tokens
 from service.extensions import db
 from service.models import Comment, ReplySubscription, Subscriber
 from service.models.base import utcnow
@@ -49,9 +49,38 @@ def _thread(**reply_fields):
     return issue, parent, reply
 
 
-def test_ticking_the_box_sends_one_confirmation_link(app, client, smtp, enqueued):  # noqa: F811
+def _post_and_approve(client, issue, **fields) -> Comment:
+    post_comment(client, issue, **fields)
+    comment = db.session.scalars(select(Comment).order_by(Comment.id.desc())).first()
+    moderation.act("approve", [comment.id], "bob@example.com")
+    return comment
+
+
+def test_no_confirmation_email_before_a_moderator_or_the_rules_approve(
+        app, client, smtp, enqueued, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(moderation, "enqueue", lambda name, *args, **kw: enqueued.append(
+        (name, *args)))
     issue = make_issue()
-    post_comment(client, issue, email=PARENT_EMAIL, notify_replies="1")
+    post_comment(client, issue, email=PARENT_EMAIL, notify_replies="1", comment="Buy pills.")
+    held = db.session.scalars(select(Comment)).one()
+    assert moderation.moderate_comment(held.id) == "held"  # a first comment: held
+    assert db.session.scalar(select(ReplySubscription)) is None
+    assert not [task for task in enqueued if task[0] == "comments.send_reply_optin"]
+    moderation.act("spam", [held.id], "bob@example.com")
+    later = utcnow() + timedelta(minutes=2)
+    assert reply_notifications.unsent_optins(now=later) == []  # the sweep sends nothing either
+    assert smtp.sink.messages == []
+    moderation.act("approve", [held.id], "bob@example.com")  # not spam after all
+    row = db.session.scalar(select(ReplySubscription))
+    assert ("comments.send_reply_optin", row.id) in enqueued
+
+
+def test_ticking_the_box_sends_one_confirmation_link(
+        app, client, smtp, enqueued, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(moderation, "enqueue", lambda name, *args, **kw: enqueued.append(
+        (name, *args)))
+    issue = make_issue()
+    _post_and_approve(client, issue, email=PARENT_EMAIL, notify_replies="1")
     row = db.session.scalar(select(ReplySubscription))
     assert row.status == "pending"
     assert ("comments.send_reply_optin", row.id) in enqueued
@@ -63,7 +92,7 @@ def test_ticking_the_box_sends_one_confirmation_link(app, client, smtp, enqueued
 
 def test_a_lost_confirmation_enqueue_is_swept_up(app, client, smtp, enqueued):  # noqa: F811
     issue = make_issue()
-    post_comment(client, issue, email=PARENT_EMAIL, notify_replies="1")  # enqueue "lost"
+    _post_and_approve(client, issue, email=PARENT_EMAIL, notify_replies="1")  # enqueue "lost"
     row = db.session.scalar(select(ReplySubscription))
     assert reply_notifications.unsent_optins() == []  # younger than a minute: maybe in flight
     later = utcnow() + timedelta(minutes=2)
@@ -75,7 +104,7 @@ def test_a_lost_confirmation_enqueue_is_swept_up(app, client, smtp, enqueued):  
 
 def test_confirmation_link_shows_a_page_and_the_button_confirms(app, client, smtp):
     issue = make_issue()
-    post_comment(client, issue, email=PARENT_EMAIL, notify_replies="1")
+    _post_and_approve(client, issue, email=PARENT_EMAIL, notify_replies="1")
     row = db.session.scalar(select(ReplySubscription))
     reply_notifications.send_optin(row.id)
     path = _link(smtp.sink.messages[0], r"http://margins\.test/\S+")
@@ -188,3 +217,123 @@ def test_a_posted_reply_is_moderated_by_a_real_worker_and_notifies(
     assert "Back with a follow-up." in message.get_body(preferencelist=("plain",)).get_content()
     reply = db.session.scalar(select(Comment).where(Comment.body_md == "Back with a follow-up."))
     assert (reply.status, reply.moderation_due) == ("approved", False)
+
+
+def _subscriber(email: str = PARENT_EMAIL) -> Subscriber:
+    sub = Subscriber(email=email, status="active", confirmed_at=utcnow() - timedelta(days=3))
+    db.session.add(sub)
+    db.session.commit()
+    return sub
+
+
+def test_turning_replies_off_in_the_newsletter_preferences_stops_them(app, client, smtp):
+    sub = _subscriber()
+    issue, parent, reply = _thread()
+    assert reply_notifications.notify(reply.id) == 1
+    prefs = f"/subscribe/preferences/{tokens.make('preferences', sub.id)}"
+    client.post(prefs, data={"delivery": "issue", "name": ""})  # the box unticked
+    assert reply_notifications.consent(PARENT_EMAIL) == "stopped"
+    second = make_comment(issue, parent=parent, body="Second.", email="b@example.net")
+    assert reply_notifications.notify(second.id) == 0
+    client.post(prefs, data={"delivery": "issue", "name": "", "reply_notifications": "1"})
+    assert reply_notifications.consent(PARENT_EMAIL) == "confirmed"
+    third = make_comment(issue, parent=parent, body="Third.", email="c@example.net")
+    assert reply_notifications.notify(third.id) == 1
+    assert len(smtp.sink.to(PARENT_EMAIL)) == 2
+
+
+@pytest.mark.parametrize("ending", ["unsubscribe", "bounce", "complaint"])
+def test_leaving_the_newsletter_stops_reply_notifications(app, smtp, ending):
+    from service import bounces, subscriptions
+
+    sub = _subscriber()
+    issue, parent, reply = _thread()
+    assert reply_notifications.notify(reply.id) == 1  # stores a confirmed reply row
+    if ending == "unsubscribe":
+        subscriptions.unsubscribe(sub.id)
+    else:
+        bounces.process_event(ending, PARENT_EMAIL)
+    assert reply_notifications.consent(PARENT_EMAIL) == "stopped"
+    assert db.session.scalar(select(ReplySubscription.status)) == "stopped"
+    later = make_comment(issue, parent=parent, body="Later.", email="later@example.net")
+    assert reply_notifications.notify(later.id) == 0
+    assert len(smtp.sink.to(PARENT_EMAIL)) == 1
+
+
+def test_replies_confirmed_again_after_unsubscribing_are_sent(app, client, smtp):
+    from service import subscriptions
+
+    subscriptions.unsubscribe(_subscriber().id)
+    issue, parent, reply = _thread()
+    assert reply_notifications.notify(reply.id) == 0
+    row_id = reply_notifications.prepare_optin(PARENT_EMAIL)
+    db.session.commit()
+    reply_notifications.send_optin(row_id)
+    client.post(_link(smtp.sink.messages[0], r"http://margins\.test/\S+"))
+    assert reply_notifications.consent(PARENT_EMAIL) == "confirmed"
+    later = make_comment(issue, parent=parent, body="Later.", email="later@example.net")
+    assert reply_notifications.notify(later.id) == 1
+
+
+def test_a_notification_that_failed_to_send_is_retried_by_the_sweep(app, smtp):
+    from service.models import ReplyNotice
+    from tests.support.servers import free_port
+
+    _confirmed()
+    _, _, reply = _thread()
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{free_port()}"  # the mail server is down
+    assert reply_notifications.notify(reply.id) == 0
+    assert reply_notifications.notify(reply.id) == 0  # claimed: no second claim, no duplicate
+    assert db.session.scalars(select(ReplyNotice.status)).all() == ["pending"]
+    app.config["SMTP_URL"] = smtp.url
+    assert reply_notifications.retry_unsent() == 0  # too young: the first try may be running
+    later = utcnow() + timedelta(minutes=10)
+    assert reply_notifications.retry_unsent(now=later) == 1
+    assert reply_notifications.retry_unsent(now=later + timedelta(minutes=10)) == 0
+    (message,) = smtp.sink.to(PARENT_EMAIL)
+    assert "I disagree, kindly." in message.get_body(preferencelist=("plain",)).get_content()
+    db.session.expire_all()
+    assert db.session.scalars(select(ReplyNotice.status)).all() == ["sent"]
+
+
+def test_no_transaction_is_open_while_talking_to_smtp(app, smtp, monkeypatch):
+    from service import mail
+    from service.models import ReplyNotice
+
+    open_at_send: list[bool] = []
+    real = mail.connection
+
+    def recording():
+        open_at_send.append(db.session().in_transaction())
+        return real()
+
+    monkeypatch.setattr(mail, "connection", recording)
+    _confirmed()
+    issue, parent, reply = _thread()
+    assert reply_notifications.notify(reply.id) == 1
+    other = make_comment(issue, parent=parent, body="Retry me.", email="x@example.net")
+    db.session.add(ReplyNotice(
+        comment_id=other.id, email=PARENT_EMAIL, status="pending", attempts=1,
+        sent_at=utcnow() - timedelta(hours=2)))
+    db.session.commit()
+    assert reply_notifications.retry_unsent() == 1
+    assert open_at_send == [False, False]
+
+
+def test_an_automatic_approval_sends_the_confirmation(
+        app, client, smtp, enqueued, monkeypatch):  # noqa: F811
+    from service import settings
+
+    monkeypatch.setattr(moderation, "enqueue", lambda name, *args, **kw: enqueued.append(
+        (name, *args)))
+    settings.put("moderation.require_known", False)
+    db.session.commit()
+    issue = make_issue()
+    post_comment(client, issue, email=PARENT_EMAIL, notify_replies="1")
+    comment = db.session.scalars(select(Comment)).one()
+    assert db.session.scalar(select(ReplySubscription)) is None  # nothing before the decision
+    assert moderation.moderate_comment(comment.id) == "approved"
+    row = db.session.scalar(select(ReplySubscription))
+    assert ("comments.send_reply_optin", row.id) in enqueued
+    assert reply_notifications.send_optin(row.id) is True
+    assert "Confirm" in smtp.sink.to(PARENT_EMAIL)[0]["Subject"]

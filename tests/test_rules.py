@@ -45,12 +45,13 @@ def test_name_and_email_alone_never_make_a_known_commenter(issue):
     assert rules.evaluate(copycat).known == ""
 
 
-def test_a_confirmed_subscriber_email_with_an_approved_comment_is_known(issue):
-    make_comment(issue, status="approved", email="rita@example.net")
+def test_a_typed_subscriber_email_with_an_approved_comment_is_not_known(issue):
+    make_comment(issue, status="approved", email="rita@example.net", author_token="rita-tok")
     db.session.add(Subscriber(email="rita@example.net", status="active"))
     db.session.commit()
-    comment = make_comment(issue, status="pending", email="Rita@Example.net", body="More.")
-    assert "verified email" in rules.evaluate(comment).known
+    impostor = make_comment(issue, status="pending", email="Rita@Example.net", body="Buy now.",
+                            author_token="impostor-tok")
+    assert rules.evaluate(impostor).known == ""
 
 
 def test_an_unconfirmed_subscriber_email_is_not_verified(issue):

@@ -13,7 +13,10 @@ def _form(**overrides):
     form = {"site.name": "The Margin Notes", "site.description": "Slow essays",
             "site.timezone": "America/New_York", "comments.close_after_days": "30",
             "comments.max_depth": "4", "newsletter.digest_weekday": "4",
-            "newsletter.digest_hour": "7"}
+            "newsletter.digest_hour": "7", "comments.purge_after_days": "30",
+            "comments.ip_retention_days": "30", "comments.flood_seconds": "15",
+            "comments.min_seconds": "3", "comments.max_links": "10",
+            "comments.reply_notices_per_hour": "3"}
     form.update(overrides)
     return form
 
@@ -61,3 +64,25 @@ def test_settings_are_admin_only(client, moderator):
     login(client, "bob@example.com", "bob-password-12")
     assert client.get("/admin/settings/").status_code == 403
     assert client.post("/admin/settings/", data=_form()).status_code == 403
+
+
+def test_comment_limits_and_retention_are_set_on_the_settings_page(admin_client):
+    page = admin_client.get("/admin/settings/").get_data(as_text=True)
+    for key in ("comments.purge_after_days", "comments.ip_retention_days",
+                "comments.flood_seconds", "comments.min_seconds", "comments.max_links",
+                "comments.reply_notices_per_hour"):
+        assert f'name="{key}"' in page
+    changed = {"comments.purge_after_days": "90", "comments.ip_retention_days": "7",
+               "comments.flood_seconds": "0", "comments.min_seconds": "5",
+               "comments.max_links": "3", "comments.reply_notices_per_hour": "10"}
+    assert admin_client.post("/admin/settings/", data=_form(**changed)).status_code == 302
+    assert {key: settings.get(key) for key in changed} == {k: int(v) for k, v in changed.items()}
+    assert 'name="comments.max_links" min="0" max="100" value="3"' in admin_client.get(
+        "/admin/settings/").get_data(as_text=True)
+    bad = admin_client.post("/admin/settings/", data=_form(**{
+        "comments.purge_after_days": "0", "comments.reply_notices_per_hour": "500"}))
+    assert bad.status_code == 422
+    text = bad.get_data(as_text=True)
+    assert "Delete spam and trash after (days): a whole number from 1 to 3650." in text
+    assert "from 1 to 60" in text
+    assert settings.get("comments.purge_after_days") == 90

@@ -50,7 +50,7 @@ def test_confirmation_link_opens_a_page_and_only_the_post_confirms(client, mail_
     assert b"Check your inbox" in response.data
     assert subscriptions.sweep() == 1
     [message] = mail_to.sink.messages
-    assert message["To"] == "Ann <ann@example.com>"
+    assert message["To"] == "ann@example.com"  # no display name until confirmed
     confirm = link(message, "subscribe/confirm")
     page = client.get(confirm)
     assert b"Confirm my subscription" in page.data
@@ -223,3 +223,49 @@ def test_subscribing_is_rate_limited_per_ip(db_url, tmp_path):
         assert db.session.query(Subscriber).count() == 5
         db.session.remove()
         db.engine.dispose()
+
+
+def test_confirmation_and_reminder_never_relay_the_typed_name(client, mail_to):
+    spam = "Cheap pills at pills.example"
+    start = utcnow()
+    subscribe_form(client, "victim@example.org", spam)
+    subscriptions.sweep(now=start)
+    subscriptions.sweep(now=start + timedelta(hours=25))  # the reminder
+    assert len(mail_to.sink.messages) == 2
+    for message in mail_to.sink.messages:
+        assert message["To"] == "victim@example.org"
+        assert spam not in message.as_string()
+    page = client.get(link(mail_to.sink.messages[0], "subscribe/confirm"))
+    assert b"Confirm my subscription" in page.data and spam.encode() not in page.data
+
+
+def test_no_transaction_is_open_while_a_confirmation_is_sent(app, mail_to, monkeypatch):
+    from service import mail
+
+    open_during_send = []
+    real = mail.connection
+
+    def recording():
+        open_during_send.append(db.session().in_transaction())
+        return real()
+
+    monkeypatch.setattr(mail, "connection", recording)
+    start = utcnow()
+    subscriptions.subscribe("tx@example.com", now=start)
+    subscriptions.sweep(now=start)
+    subscriptions.sweep(now=start + timedelta(hours=25))
+    assert open_during_send == [False, False]  # the confirmation, then the reminder
+    assert len(mail_to.sink.messages) == 2
+
+
+@pytest.mark.parametrize("status", ["complained", "bounced"])
+def test_an_address_that_complained_or_bounced_is_not_mailed_again(client, mail_to, status):
+    db.session.add(Subscriber(email="active@example.com", status="active"))
+    db.session.add(Subscriber(email="hurt@example.com", status=status))
+    db.session.commit()
+    active = subscribe_form(client, "active@example.com")
+    again = subscribe_form(client, "hurt@example.com", "Someone Else")
+    assert again.status_code == active.status_code == 200
+    assert main(again.data) == main(active.data)  # the same answer: no enumeration
+    assert subscriber("hurt@example.com").status == status
+    assert subscriptions.sweep() == 0 and mail_to.sink.messages == []

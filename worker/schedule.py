@@ -17,6 +17,8 @@ def beat_schedule(app: Flask) -> dict:
         "comments-purge": {"task": "comments.purge", "schedule": 3600.0},
         "comments-erase-ips": {"task": "comments.erase_ips", "schedule": 3600.0},
         "comments-reply-optins": {"task": "comments.sweep_reply_optins", "schedule": 60.0},
+        "comments-reply-retry": {"task": "comments.retry_reply_notices", "schedule": 120.0},
+        "comments-data-requests": {"task": "comments.sweep_data_requests", "schedule": 60.0},
         "subscriptions-sweep": {"task": "subscriptions.sweep", "schedule": 300.0},
         "delivery-sweep": {"task": "delivery.sweep", "schedule": 30.0},
         "digests-plan": {"task": "digests.plan", "schedule": crontab(minute=1)},

@@ -136,6 +136,30 @@ def sweep_reply_optins() -> int:
     return sum(reply_notifications.send_optin(i) for i in reply_notifications.unsent_optins())
 
 
+@shared_task(name="comments.retry_reply_notices")
+def retry_reply_notices() -> int:
+    """Send again the reply notifications claimed but never accepted by the SMTP server."""
+    from service import reply_notifications
+
+    return reply_notifications.retry_unsent()
+
+
+@shared_task(name="comments.send_data_link")
+def send_data_link(request_id: int) -> bool:
+    """Answer one commenter's data request (at most one email per address per hour)."""
+    from service import commenter_data
+
+    return commenter_data.send_link(request_id)
+
+
+@shared_task(name="comments.sweep_data_requests")
+def sweep_data_requests() -> int:
+    """Answer data requests whose enqueue was lost."""
+    from service import commenter_data
+
+    return sum(commenter_data.send_link(i) for i in commenter_data.unsent_requests())
+
+
 @shared_task(name="webhooks.deliver_due")
 def deliver_webhooks() -> int:
     """Send the webhook deliveries whose time has come (also the beat sweep)."""

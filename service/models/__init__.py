@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .comments import Comment, ReplyNotice, ReplySubscription
+from .comments import Comment, DataRequest, ReplyNotice, ReplySubscription
 from .deliveries import Delivery, Send, SendRate
 from .events import Event
 from .issues import Author, Category, Issue
@@ -13,7 +13,7 @@ from .users import User
 from .webhooks import Webhook, WebhookDelivery
 
 __all__ = [
-    "Author", "Category", "Comment", "Delivery", "Event", "Issue", "ReplyNotice",
+    "Author", "Category", "Comment", "DataRequest", "Delivery", "Event", "Issue", "ReplyNotice",
     "ReplySubscription", "Send", "SendRate", "Setting", "Subscriber", "User",
     "ClassifierToken", "ClassifierTraining", "ModeratorNotice", "Webhook", "WebhookDelivery",
 ]

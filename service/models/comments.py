@@ -79,4 +79,22 @@ class ReplyNotice(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
     email: Mapped[str] = mapped_column(String(100))
-    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # claimed, then sent
+    #: pending (claimed, not yet sent: the sweep retries it), sent, failed or dropped
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+
+
+class DataRequest(db.Model):
+    """A commenter's request for their data link, sent by a task (at most one an hour)."""
+
+    __tablename__ = "commenter_data_requests"
+    __table_args__ = (Index("ix_commenter_data_requests_key_sent", "avatar_key", "sent_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(100))  # blanked once handled
+    avatar_key: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # sent, skipped, none
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import smtplib
 from dataclasses import dataclass
 
 from flask import (
@@ -302,11 +301,7 @@ def data_request():
             "public/comment_data_request.html",
             error="Please enter the email address you commented with.",
         ), 400
-    try:
-        commenter_data.request_link(email, action)
-    except (OSError, smtplib.SMTPException):
-        log.warning("could not send a commenter data link", exc_info=True)
-        return _message("We could not send the email", "Please try again in a few minutes.", 503)
+    commenter_data.request(email, action)  # a task sends it: the same answer for every address
     return _message(
         "Check your inbox",
         "If there are comments from that address, we have "

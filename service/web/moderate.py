@@ -219,14 +219,27 @@ def _link_target(action: str, token: str) -> tuple[Comment, User]:
 @bp.route("/link/<action>/<token>", methods=["GET", "POST"])
 def link_confirm(action: str, token: str):
     comment, user = _link_target(action, token)
-    if request.method == "GET":  # a GET never changes anything (mail scanners open links)
-        issue = db.session.get(Issue, comment.issue_id)
-        return render_template("moderate/confirm.html", comment=comment, issue=issue,
-                               action=action, done=False)
-    changed = moderation.act(action, [comment.id], f"{user.email} (email link)")
     issue = db.session.get(Issue, comment.issue_id)
-    return render_template("moderate/confirm.html", comment=db.session.get(Comment, comment.id),
-                           issue=issue, action=action, done=True, changed=bool(changed))
+    if request.method == "GET":  # a GET never changes anything (mail scanners open links)
+        page = render_template("moderate/confirm.html", comment=comment, issue=issue,
+                               action=action, done=False,
+                               decided_by=moderation.decided_by(comment.id))
+    else:  # acts only on a comment still pending: never overrides someone else's decision
+        changed = moderation.act(action, [comment.id], f"{user.email} (email link)",
+                                 only_pending=True)
+        page = render_template("moderate/confirm.html",
+                               comment=db.session.get(Comment, comment.id), issue=issue,
+                               action=action, done=True, changed=bool(changed),
+                               decided_by=moderation.decided_by(comment.id))
+    return page
+
+
+@bp.after_request
+def _no_store_link_pages(response):
+    """One-click link pages (errors included) name a moderator's token: never cache them."""
+    if request.endpoint == "moderate.link_confirm":
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.app_template_filter("reasons")

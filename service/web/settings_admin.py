@@ -28,7 +28,7 @@ def _page(values: dict, errors: dict, status: int = 200):
     authors = db.session.scalars(select(Author).order_by(Author.name)).all()
     return render_template("admin/settings.html", values=values, errors=errors,
                            authors=authors, zones=sorted(available_timezones()),
-                           weekdays=WEEKDAYS), status
+                           weekdays=WEEKDAYS, integers=site.INTEGERS), status
 
 
 @bp.get("/")
