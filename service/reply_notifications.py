@@ -121,12 +121,11 @@ def send_optin(subscription_id: int, now: datetime | None = None) -> bool:
     if row.confirm_sent_at is not None and now - row.confirm_sent_at < CONFIRM_RESEND_AFTER:
         return False
     row.confirm_sent_at = now
-    email = row.email
     token = tokens.make(CONFIRM_PURPOSE, row.id)
-    db.session.commit()
     msg = mail.build(
-        "reply_confirm", email, {"confirm_url": absolute("comments.reply_confirm", token=token)}
+        "reply_confirm", row.email, {"confirm_url": absolute("comments.reply_confirm", token=token)}
     )
+    db.session.commit()  # claimed; no transaction stays open while SMTP talks
     mail.send(msg)
     return True
 

@@ -201,3 +201,19 @@ def run_worker(app, tmp_path, db_url):
     yield start
     for proc in started:
         processes.stop(proc)
+
+
+@pytest.fixture
+def transactions_at_send(monkeypatch) -> list[bool]:
+    """For each mail connection opened, whether a database transaction was open (must be False)."""
+    from service import mail
+
+    seen: list[bool] = []
+    real = mail.connection
+
+    def recording():
+        seen.append(db.session().in_transaction())
+        return real()
+
+    monkeypatch.setattr(mail, "connection", recording)
+    return seen

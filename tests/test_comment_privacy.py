@@ -196,18 +196,8 @@ def test_at_most_one_data_email_per_address_per_hour(app, client, smtp, enqueued
     assert len(smtp.sink.messages) == 2
 
 
-def test_no_transaction_is_open_while_sending_a_data_link(app, client, smtp, monkeypatch):
-    from service import mail
-
-    open_at_send: list[bool] = []
-    real = mail.connection
-
-    def recording():
-        open_at_send.append(db.session().in_transaction())
-        return real()
-
-    monkeypatch.setattr(mail, "connection", recording)
+def test_no_transaction_is_open_while_sending_a_data_link(app, client, smtp, transactions_at_send):
     make_comment(make_issue(), body="Mine.", email=SECRET_EMAIL)
     client.post("/comments/your-data", data={"email": SECRET_EMAIL, "action": "export"})
     assert _run_data_tasks() == 1
-    assert open_at_send == [False]
+    assert transactions_at_send == [False]

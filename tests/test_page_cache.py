@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 import textwrap
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from service import commenter_data, guards, moderation, page_cache, publishing, settings, site
 from service.extensions import db
@@ -16,22 +15,12 @@ from service.importers import wxr
 from service.models import Comment, Issue
 from service.models.base import utcnow
 from tests.factories import make_comment, make_issue
+from tests.support.queries import statements
 
 
-@contextmanager
 def comment_queries():
     """Collect the SQL statements that read the comments table."""
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        if "FROM comments" in statement:
-            seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+    return statements("FROM comments")
 
 
 def page(client, issue) -> str:

@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
 from service import page_cache
 from service.extensions import db
 from service.models import Comment, Subscriber
 from service.models.base import utcnow
 from tests.conftest import login
 from tests.factories import make_comment, make_issue
-
-
-@contextmanager
-def statements():
-    """Every SQL statement the app sends meanwhile."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+from tests.support.queries import statements
 
 
 def measure(client, url: str, fresh=lambda: None) -> tuple[int, str]:

@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from contextlib import contextmanager
-
-from sqlalchemy import event
 
 from service import page_cache, settings, threads
 from service.extensions import db
 from service.models import Comment
 from service.models.base import utcnow
 from tests.factories import make_comment, make_issue
-
-
-@contextmanager
-def counted_queries():
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+from tests.support.queries import statements as counted_queries
 
 
 def test_heading_counts_approved_comments_only(app):
