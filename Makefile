@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test install install-dev bench bench-long lint clean
+.PHONY: run test install install-dev bench bench-long bench-faults lint clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Margins needs $(PYTHON) on PATH (or: make PYTHON=python3)"; exit 1; }
@@ -42,6 +42,11 @@ bench-long: $(DEVSTAMP)
 	$(BIN)/python bench/mixed_load.py
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/fanout.py 100000
+
+# faults: kill -9 during a send, a flaky SMTP server; Redis stopped, PostgreSQL restarted
+bench-faults: $(DEVSTAMP)
+	$(BIN)/python bench/faults_delivery.py
+	$(BIN)/python bench/faults_infra.py
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check service worker tests bench

@@ -33,13 +33,18 @@ from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parent)]
 
-from fanout import database, prepare  # noqa: E402
+from fanout import database, prepare
 
-from service import create_app  # noqa: E402
-from tests.support import processes, servers  # noqa: E402
+from service import create_app
+from tests.support import processes, servers
 
 KILLS = 5
 REDIS = "redis://127.0.0.1:6379/14"
+
+
+def _append(log: str, addresses: list[str]) -> None:
+    with open(log, "a") as out:
+        out.writelines(address + "\n" for address in addresses)
 
 
 def run_sink(port: int, log: str, counter, ready, tempfail: float, unknown: list[str]) -> None:
@@ -47,21 +52,19 @@ def run_sink(port: int, log: str, counter, ready, tempfail: float, unknown: list
     from aiosmtpd.controller import Controller
 
     unknown_set = set(unknown)
-    out = open(log, "a", buffering=1)
     rng = random.Random(7)
 
     class Handler:
         async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
             if address in unknown_set:
-                return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+                return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
             envelope.rcpt_tos.append(address)
             return "250 OK"
 
         async def handle_DATA(self, server, session, envelope):
             if tempfail and rng.random() < tempfail:
                 return "451 4.3.0 Temporary local problem, try again later"
-            for address in envelope.rcpt_tos:
-                out.write(address + "\n")
+            _append(log, envelope.rcpt_tos)
             with counter.get_lock():
                 counter.value += len(envelope.rcpt_tos)
             return "250 OK"
