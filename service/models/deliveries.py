@@ -44,7 +44,9 @@ class Delivery(db.Model):
     __table_args__ = (
         UniqueConstraint("subscriber_id", "kind", "key"),
         Index("ix_deliveries_status_retry", "status", "retry_at"),
-        Index("ix_deliveries_send_status", "send_id", "status"),
+        # claims read one send's queued rows in id order: (send_id, status, id) keeps that a
+        # range scan however many rows are already sent
+        Index("ix_deliveries_send_status_id", "send_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
