@@ -17,13 +17,17 @@ from tests.support.browser import chromium, live_server
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
+def log_in(page, base: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("[name=email]", "alice@example.com")
+    page.fill("[name=password]", "alice-password-1")
+    page.click("button[type=submit]")
+
+
 @pytest.mark.browser
 def test_write_preview_schedule_and_publish(app, admin):
     with live_server(app) as base, chromium() as page:
-        page.goto(f"{base}/login")
-        page.fill("[name=email]", "alice@example.com")
-        page.fill("[name=password]", "alice-password-1")
-        page.click("button[type=submit]")
+        log_in(page, base)
         page.goto(f"{base}/admin/issues/new")
         page.fill("[name=title]", "Letters from the garden")
         page.fill("[name=category]", "Garden")
@@ -55,10 +59,7 @@ def test_write_preview_schedule_and_publish(app, admin):
 
 @pytest.mark.browser
 def test_a_new_issue_is_autosaved_before_it_is_ever_submitted(app, admin, live_server, page):
-    page.goto(f"{live_server}/login")
-    page.fill("[name=email]", "alice@example.com")
-    page.fill("[name=password]", "alice-password-1")
-    page.click("button[type=submit]")
+    log_in(page, live_server)
     page.goto(f"{live_server}/admin/issues/new")
     page.fill("[name=title]", "Typed, never saved")
     page.fill("#body_md", "First words.")
