@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from service import create_app  # noqa: E402
-from tests.support import processes  # noqa: E402
+from service import create_app
+from tests.support import processes
 
 
 def measure(broker: str, n: int, poll: float | None = None) -> list[float]:

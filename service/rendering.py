@@ -41,7 +41,7 @@ def markdown_to_html(text: str) -> str:
     return clean_article_html(_md.render(text or ""))
 
 
-_BLOCK_TAG = re.compile(r"</?(p|br|h\d|li|ul|ol|div|blockquote|pre|tr|td|th|hr)\b[^>]*>", re.I)
+_BLOCK_TAG = re.compile(r"</?(p|br|h\d|li|ul|ol|div|blockquote|pre|tr|td|th|hr)\b[^>]*>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 
@@ -85,11 +85,11 @@ def comment_markdown_to_html(text: str) -> str:
 
 def autop(text: str) -> str:
     """WordPress's wpautop, simplified: blank-line-separated text becomes paragraphs."""
-    if re.search(r"<p[\s>]", text, re.I):
+    if re.search(r"<p[\s>]", text, re.IGNORECASE):
         return text
     blocks = [b.strip() for b in re.split(r"\n\s*\n", text.replace("\r\n", "\n")) if b.strip()]
     return "\n".join(
-        b if re.match(r"<(h\d|ul|ol|blockquote|pre|table|div|figure)", b, re.I)
+        b if re.match(r"<(h\d|ul|ol|blockquote|pre|table|div|figure)", b, re.IGNORECASE)
         else "<p>" + b.replace("\n", "<br>\n") + "</p>"
         for b in blocks
     )

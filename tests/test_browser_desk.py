@@ -12,7 +12,6 @@ from service.models import Issue
 from tests.support import processes
 from tests.support.browser import chromium, live_server
 
-
 # SQLite only: the database file is shared with another process or thread
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 

@@ -10,7 +10,6 @@ from service.models import Comment
 from tests.factories import make_issue
 from tests.support.browser import chromium, live_server
 
-
 # SQLite only: the database file is shared with another process or thread
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 

@@ -10,7 +10,6 @@ from service.queue import enqueue
 from tests.factories import make_comment, make_issue
 from tests.support import processes
 
-
 # SQLite only: the database file is shared with another process or thread
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 

@@ -14,7 +14,6 @@ from service.models.base import utcnow
 from tests.factories import make_issue
 from tests.support import processes
 
-
 # SQLite only: the database file is shared with another process or thread
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 

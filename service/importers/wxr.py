@@ -26,7 +26,7 @@ NS = {
     "excerpt": "http://wordpress.org/export/1.2/excerpt/",
     "dc": "http://purl.org/dc/elements/1.1/",
 }
-WP_NAMESPACES = [f"http://wordpress.org/export/1.{n}/" for n in range(0, 3)]
+WP_NAMESPACES = [f"http://wordpress.org/export/1.{n}/" for n in range(3)]
 STATUS = {"publish": "published", "draft": "draft", "pending": "draft", "future": "scheduled",
           "private": "draft"}
 

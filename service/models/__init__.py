@@ -13,7 +13,23 @@ from .users import User
 from .webhooks import Webhook, WebhookDelivery
 
 __all__ = [
-    "Author", "Category", "Comment", "DataRequest", "Delivery", "Event", "Issue", "ReplyNotice",
-    "ReplySubscription", "Send", "SendRate", "Setting", "Subscriber", "User",
-    "ClassifierToken", "ClassifierTraining", "ModeratorNotice", "Webhook", "WebhookDelivery",
+    "Author",
+    "Category",
+    "ClassifierToken",
+    "ClassifierTraining",
+    "Comment",
+    "DataRequest",
+    "Delivery",
+    "Event",
+    "Issue",
+    "ModeratorNotice",
+    "ReplyNotice",
+    "ReplySubscription",
+    "Send",
+    "SendRate",
+    "Setting",
+    "Subscriber",
+    "User",
+    "Webhook",
+    "WebhookDelivery",
 ]

@@ -10,8 +10,20 @@ from .. import site
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import admin, auth, comments, desk, feeds, moderate, public, staff
-    from . import newsletter_admin, settings_admin, subscribe, webhooks_admin
+    from . import (
+        admin,
+        auth,
+        comments,
+        desk,
+        feeds,
+        moderate,
+        newsletter_admin,
+        public,
+        settings_admin,
+        staff,
+        subscribe,
+        webhooks_admin,
+    )
 
     for module in (public, feeds, auth, admin, moderate, staff, comments, subscribe,
                    newsletter_admin, desk, webhooks_admin, settings_admin):

@@ -7,9 +7,8 @@ from email import policy
 from email.parser import BytesParser
 
 from flask import Blueprint, Response, abort, current_app, render_template
-from sqlalchemy import func, select
-
 from markupsafe import Markup
+from sqlalchemy import func, select
 
 from .. import charts, delivery
 from .. import dashboard as stats

@@ -6,8 +6,7 @@ import smtplib
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import (Blueprint, abort, flash, jsonify, redirect, render_template,
-                   request, url_for)
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template
 from feedgen.feed import FeedGenerator
+from flask import Blueprint, Response, current_app, render_template
 
 from .. import publishing, site
 from ..extensions import db
