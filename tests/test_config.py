@@ -20,35 +20,33 @@ def test_embedded_defaults_live_under_margins_home(tmp_path, monkeypatch):
     assert config.from_environment()["SECRET_KEY"] == settings["SECRET_KEY"]
 
 
-def test_production_refuses_to_start_without_a_real_secret(tmp_path, monkeypatch):
+@pytest.fixture
+def production(tmp_path, monkeypatch):
+    """A complete production environment; each test then removes or spoils one setting."""
     monkeypatch.setenv("MARGINS_HOME", str(tmp_path))
     monkeypatch.setenv("MARGINS_ENV", "production")
     monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/1")
-    monkeypatch.setenv("SITE_URL", "https://news.example.org")
-    monkeypatch.setenv("SECRET_KEY", "change-me")
-    with pytest.raises(config.ConfigError, match="SECRET_KEY"):
-        create_app()
-    monkeypatch.delenv("SECRET_KEY")
-    with pytest.raises(config.ConfigError, match="SECRET_KEY"):
-        create_app()
-
-
-def test_production_refuses_to_start_without_site_url(tmp_path, monkeypatch):
-    monkeypatch.setenv("MARGINS_HOME", str(tmp_path))
-    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/1")
-    monkeypatch.setenv("MARGINS_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "x" * 48)
-    monkeypatch.delenv("SITE_URL", raising=False)
+    monkeypatch.setenv("SITE_URL", "https://news.example.org")
+    return monkeypatch
+
+
+def test_production_refuses_to_start_without_a_real_secret(production):
+    production.setenv("SECRET_KEY", "change-me")
+    with pytest.raises(config.ConfigError, match="SECRET_KEY"):
+        create_app()
+    production.delenv("SECRET_KEY")
+    with pytest.raises(config.ConfigError, match="SECRET_KEY"):
+        create_app()
+
+
+def test_production_refuses_to_start_without_site_url(production):
+    production.delenv("SITE_URL")
     with pytest.raises(config.ConfigError, match="SITE_URL"):
         create_app()
 
 
-def test_production_cookies_are_secure(tmp_path, monkeypatch):
-    monkeypatch.setenv("MARGINS_HOME", str(tmp_path))
-    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/1")
-    monkeypatch.setenv("MARGINS_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "x" * 48)
-    monkeypatch.setenv("SITE_URL", "https://news.example.org")
+def test_production_cookies_are_secure(production):
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
@@ -79,15 +77,11 @@ def test_secret_can_come_from_a_file(tmp_path, monkeypatch):
     assert config.from_environment()["SECRET_KEY"] == "s" * 50
 
 
-def test_production_refuses_per_process_rate_limits(tmp_path, monkeypatch):
-    monkeypatch.setenv("MARGINS_HOME", str(tmp_path))
-    monkeypatch.setenv("MARGINS_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "x" * 48)
-    monkeypatch.setenv("SITE_URL", "https://news.example.org")
-    monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
+def test_production_refuses_per_process_rate_limits(production):
+    production.delenv("RATELIMIT_STORAGE_URI")
     with pytest.raises(config.ConfigError, match="RATELIMIT_STORAGE_URI"):
         config.from_environment()
-    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/1")
+    production.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/1")
     assert config.from_environment()["REMEMBER_COOKIE_SAMESITE"] == "Lax"
 
 

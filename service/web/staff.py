@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
 from sqlalchemy import select
 
@@ -22,41 +22,38 @@ def index():
     return render_template("staff/list.html", users=users, roles=ROLES)
 
 
+def _change(apply, done) -> Response:
+    """Run one staff change; flash what happened (or why not) and go back to the list."""
+    try:
+        result = apply()
+    except staff.StaffError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(done(result), "info")
+    return redirect(url_for(".index"))
+
+
 @bp.post("/invite")
 @role_required("admin")
 def invite():
-    try:
-        email = staff.invite(request.form.get("email", ""), request.form.get("role", ""),
-                             current_user)
-    except staff.StaffError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for(".index"))
-    flash(f"Invitation sent to {email}.", "info")
-    return redirect(url_for(".index"))
+    return _change(lambda: staff.invite(request.form.get("email", ""),
+                                        request.form.get("role", ""), current_user),
+                   lambda email: f"Invitation sent to {email}.")
 
 
 @bp.post("/<int:user_id>/role")
 @role_required("admin")
 def role(user_id: int):
-    try:
-        user = staff.set_role(user_id, request.form.get("role", ""), current_user)
-    except staff.StaffError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for(".index"))
-    flash(f"{user.email} is now {user.role}.", "info")
-    return redirect(url_for(".index"))
+    return _change(lambda: staff.set_role(user_id, request.form.get("role", ""), current_user),
+                   lambda user: f"{user.email} is now {user.role}.")
 
 
 @bp.post("/<int:user_id>/active")
 @role_required("admin")
 def active(user_id: int):
-    try:
-        user = staff.set_active(user_id, request.form.get("active") == "1", current_user)
-    except staff.StaffError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for(".index"))
-    flash(f"{user.email} is {'active' if user.active else 'deactivated'}.", "info")
-    return redirect(url_for(".index"))
+    return _change(
+        lambda: staff.set_active(user_id, request.form.get("active") == "1", current_user),
+        lambda user: f"{user.email} is {'active' if user.active else 'deactivated'}.")
 
 
 @bp.route("/accept/<token>", methods=["GET", "POST"])
