@@ -254,14 +254,21 @@ def margins_poster(port: int, slug: str):
                 "stamp": hidden(form_html, "stamp")}
 
     def request(state: dict, n: int) -> int:
-        body = form({"author": f"Poster {n}", "email": f"poster{n}@example.net", "url": "",
-                     "comment": f"Comment number {n}: a *thought* on the essay.",
-                     "csrf_token": state["csrf"], "stamp": state["stamp"]})
+        body = comment_form(state, n).encode()
         answer = fetch("127.0.0.1", port, "POST", f"/issues/{slug}/comments", body, {
             "Content-Type": "application/x-www-form-urlencoded", "Cookie": state["cookie"]})
         return answer.status
 
     return setup, request
+
+
+def comment_form(state: dict, n: int | str) -> str:
+    """The comment form as a browser sends it (the same text as Isso's bench comments); with
+    n="{n}", a template for wrk."""
+    values = {"author": "Poster NUMBER", "email": "posterNUMBER@example.net", "url": "",
+              "comment": f"{BODY}\n\nComment NUMBER.", "csrf_token": state["csrf"],
+              "stamp": state["stamp"]}
+    return urllib.parse.urlencode(values).replace("NUMBER", str(n))
 
 
 # --- wrk (apt install wrk): a C load generator, used for reads when installed -----------------
@@ -280,19 +287,70 @@ class WrkResult(Result):
     def pct(self, q: float) -> float:
         return self.percentiles.get(int(q), float("nan"))
 
+    def line(self) -> str:
+        bad = ", ".join(f"{k}×{v}" for k, v in sorted(self.statuses.items()) if k >= 400 or k < 0)
+        good = sum(v for k, v in self.statuses.items() if 0 <= k < 400)
+        return (f"{self.name:<34} {self.rps:8.1f} req/s   p50 {self.pct(50):7.1f} ms   "
+                f"p99 {self.pct(99):7.1f} ms   [2xx/3xx×{good}{', ' + bad if bad else ''}]")
+
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def wrk(name: str, url: str, concurrency: int, seconds: float) -> WrkResult | None:
-    """Run wrk against `url` (GET); None when wrk is not installed."""
+#: wrk's Lua side for POSTs: each thread numbers its requests (distinct bodies: no duplicates);
+#: the body template and headers come from files named on the command line.
+_WRK_POST = """
+local threads = 0
+function setup(thread)
+  thread:set("tid", threads)
+  threads = threads + 1
+end
+function init(args)
+  local f = io.open(args[1], "r"); template = f:read("*a"); f:close()
+  base = tonumber(args[2]); counter = 0
+  wrk.method = "POST"
+  for line in io.lines(args[3]) do
+    local k, v = line:match("^([^:]+): (.*)$")
+    if k then wrk.headers[k] = v end
+  end
+end
+function request()
+  counter = counter + 1
+  local n = tostring(base + tid * 10000000 + counter)
+  return wrk.format(nil, nil, nil, (template:gsub("{n}", n)))
+end
+"""
+
+
+@dataclass
+class Post:
+    """A POST for wrk: the body with `{n}` where each request's number goes, and headers."""
+
+    body: str
+    headers: dict[str, str]
+    base: int = 0
+
+
+def wrk(name: str, url: str, concurrency: int, seconds: float,
+        post: Post | None = None) -> WrkResult | None:
+    """Run wrk against `url` (a GET, or `post`); None when wrk is not installed."""
     import shutil
+    import tempfile
 
     if not shutil.which("wrk"):
         return None
-    out = subprocess.run(["wrk", "-t", "2", "-c", str(concurrency), "-d", f"{int(seconds)}s",
-                          "--latency", "--timeout", "10s", url],
-                         capture_output=True, text=True, check=True).stdout
+    extra: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        if post is not None:
+            files = {"post.lua": _WRK_POST, "body": post.body,
+                     "headers": "".join(f"{k}: {v}\n" for k, v in post.headers.items())}
+            for file, text in files.items():
+                Path(tmp, file).write_text(text)
+            extra = ["-s", f"{tmp}/post.lua", url, "--", f"{tmp}/body", str(post.base),
+                     f"{tmp}/headers"]
+        out = subprocess.run(["wrk", "-t", "2", "-c", str(concurrency), "-d", f"{int(seconds)}s",
+                              "--latency", "--timeout", "10s", *(extra or [url])],
+                             capture_output=True, text=True, check=True).stdout
     result = WrkResult(f"{name} [wrk]", seconds)
     result.measured_rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     for q, value, unit in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s)\s*$", out,

@@ -67,12 +67,23 @@ def isso_python() -> str:
     return str(python)
 
 
+def isso_data(n: int | str, parent: int | None = None) -> dict:
+    return {"text": f"{load.BODY}\n\nComment {n}.", "author": f"Reader {n}",
+            "email": f"reader{n}@example.net", "website": None, "parent": parent,
+            "title": "Benchmarks"}
+
+
 def isso_new(port: int, n: int, parent: int | None = None) -> load.Response:
-    data = {"text": f"{load.BODY}\n\nComment {n}.", "author": f"Reader {n}",
-            "email": f"reader{n}@example.net", "website": "https://example.org" if n % 2 else None,
-            "parent": parent, "title": "Benchmarks"}
-    return load.fetch("127.0.0.1", port, "POST", f"/new?uri={URI}", json.dumps(data).encode(),
+    return load.fetch("127.0.0.1", port, "POST", f"/new?uri={URI}",
+                      json.dumps(isso_data(n, parent)).encode(),
                       {"Content-Type": "application/json"})
+
+
+def poster(name: str, port: int, path: str, post: load.Post, seconds: float, clients: int,
+           fallback: load.Request, ok: tuple[int, ...]) -> load.Result:
+    """POST distinct comments under load: with wrk when installed, else Python threads."""
+    found = load.wrk(name, f"http://127.0.0.1:{port}{path}", clients, seconds, post)
+    return found or load.run(name, fallback, clients, seconds, ok=ok)
 
 
 def reader(name: str, port: int, path: str, seconds: float, clients: int) -> load.Result:
@@ -111,9 +122,11 @@ def start_isso(home: Path, clients: int, stack: ExitStack) -> Target:
     rounds = itertools.count(1)
 
     def post(seconds: float) -> load.Result:
-        base = next(rounds) * 10**6
-        return load.run("Isso POST /new", lambda s, n: isso_new(port, base + n).status,
-                        clients, seconds, ok=(201,))
+        base = next(rounds) * 10**9
+        body = load.Post(json.dumps(isso_data("{n}")), {"Content-Type": "application/json"},
+                         base)
+        return poster("Isso POST /new", port, f"/new?uri={URI}", body, seconds, clients,
+                      lambda s, n: isso_new(port, base + n).status, ok=(201,))
 
     return Target(
         "isso",
@@ -140,9 +153,13 @@ def start_margins(key: str, label: str, home: Path, database_url: str, broker: s
         if not states:  # a browser's page view per client, then the time trap's 3 s
             states.extend(setup(i) for i in range(clients))
             time.sleep(3.2)
-        base = next(rounds) * 10**6  # distinct comments in every round (no 409 duplicates)
-        return load.run(f"Margins {label}: comment POST", lambda s, n: request(s, base + n),
-                        clients, seconds, setup=lambda i: states[i], ok=(303,))
+        base = next(rounds) * 10**9  # distinct comments in every round (no 409 duplicates)
+        body = load.Post(load.comment_form(states[0], "{n}"), {
+            "Content-Type": "application/x-www-form-urlencoded", "Cookie": states[0]["cookie"]},
+            base)
+        return poster(f"Margins {label}: comment POST", port, f"/issues/{slug}/comments", body,
+                      seconds, clients, lambda s, n: request(states[n % clients], base + n),
+                      ok=(303,))
 
     return Target(
         key,

@@ -126,6 +126,7 @@ def from_environment() -> dict:
         "THREAD_CACHE_SIZE": _int("THREAD_CACHE_SIZE", 64),  # rendered threads kept per process
         "EMAIL_CHECK_DELIVERABILITY": _bool("EMAIL_CHECK_DELIVERABILITY", False),
         "BROKER_POLL_INTERVAL": _float("BROKER_POLL_INTERVAL", 0.1),
+        "MODERATION_POLL_SECONDS": _float("MODERATION_POLL_SECONDS", 0.1),
         "ISSUES_PER_PAGE": _int("ISSUES_PER_PAGE", 20),
         "SESSION_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_SECURE": production,

@@ -93,8 +93,10 @@ def worker_name() -> str:
 def claim(send_id: int, limit: int, now: datetime | None = None) -> tuple[str, list[int]]:
     """Take up to `limit` due queued rows of a running send; commit; return (claim, ids).
 
-    PostgreSQL: FOR UPDATE SKIP LOCKED in the subquery. SQLite ignores it and serialises
-    writers; the UPDATE re-checks status='queued' and RETURNING reports the rows it took.
+    PostgreSQL: one statement, the rows locked FOR UPDATE SKIP LOCKED in a materialized CTE
+    (evaluated once) and updated through the primary key. SQLite ignores the lock and
+    serialises writers; the UPDATE re-checks status='queued' and RETURNING reports the rows
+    it took.
     """
     now = now or utcnow()
     token = f"{worker_name()}:{uuid.uuid4().hex[:10]}"
@@ -106,14 +108,17 @@ def claim(send_id: int, limit: int, now: datetime | None = None) -> tuple[str, l
         .order_by(Delivery.id).limit(limit).with_for_update(skip_locked=True)
     )
     if db.session.get_bind().dialect.name == "postgresql":
-        # Lock first (a LIMIT inside UPDATE … IN (…) may be re-evaluated by the planner).
-        due = list(db.session.scalars(due)) or [-1]
+        # Not `id IN (…) AND status = 'queued'`: without fresh statistics (a send's rows were
+        # all inserted moments ago) the planner reads that as "half the table" and scans every
+        # queued row through the status index for each claim — O(N) a claim, O(N²) a send.
+        # Joining the locked ids on the primary key keeps a claim at ~2 ms at any size.
+        locked = due.cte("due").prefix_with("MATERIALIZED")
+        taken = update(Delivery).where(Delivery.id == locked.c.id)
     else:
-        due = due.scalar_subquery()
+        taken = update(Delivery).where(Delivery.id.in_(due.scalar_subquery()),
+                                       Delivery.status == "queued")
     ids = db.session.scalars(
-        update(Delivery)
-        .where(Delivery.id.in_(due), Delivery.status == "queued")
-        .values(status="sending", claimed_at=now, claimed_by=token)
+        taken.values(status="sending", claimed_at=now, claimed_by=token)
         .returning(Delivery.id)
         .execution_options(synchronize_session=False)
     ).all()

@@ -79,6 +79,7 @@ def moderate_comment(comment_id: int) -> str | None:
     if comment is None or not comment.moderation_due or comment.status != "pending":
         db.session.rollback()
         return None
+    posted = webhooks.comment_data(comment)  # as the reader sent it, before the decision
     result = decide(comment)
     status = AUTO_STATUS[result.decision]
     changed = db.session.execute(
@@ -96,6 +97,7 @@ def moderate_comment(comment_id: int) -> str | None:
         return None
     audit.record(f"comment.auto_{result.decision}", "comment", comment_id, actor="moderation",
                  reasons=result.reasons, score=result.score)
+    webhooks.emit("comment.posted", posted)  # once: only the run that made the decision
     optins = []
     if status == "approved":
         approved = db.session.get(Comment, comment_id)
@@ -108,25 +110,6 @@ def moderate_comment(comment_id: int) -> str | None:
     elif result.decision == "held":
         enqueue("moderation.notify_moderators")
     return result.decision
-
-
-def due_comment_ids(older_than_seconds: float = 60, limit: int = 500) -> list[int]:
-    """Comments whose automatic moderation has not happened for a while (a lost enqueue)."""
-    from datetime import timedelta
-
-    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
-    return list(db.session.scalars(
-        select(Comment.id).where(Comment.moderation_due.is_(True), Comment.created_at < cutoff)
-        .order_by(Comment.id).limit(limit)))
-
-
-def sweep(older_than_seconds: float = 60) -> list[int]:
-    """Enqueue moderation again for comments still due after a minute."""
-    ids = due_comment_ids(older_than_seconds)
-    db.session.rollback()
-    for comment_id in ids:
-        enqueue("moderation.moderate_comment", comment_id)
-    return ids
 
 
 # --- moderators' actions -------------------------------------------------------------------
@@ -164,6 +147,8 @@ def _apply(comment: Comment, action: str, actor: str) -> bool:
     if target is None:
         return False
     old = comment.status
+    if comment.moderation_due:  # decided before the feed got to it: the event is still owed
+        webhooks.emit("comment.posted", webhooks.comment_data(comment))
     comment.previous_status = old if target in ("spam", "trash") else None
     comment.status, comment.moderation_due, comment.decided_at = target, False, utcnow()
     classifier.learn(comment, _label(target, action))

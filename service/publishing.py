@@ -11,6 +11,7 @@ from datetime import datetime
 from blinker import Namespace
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 
 from . import audit, webhooks
 from .extensions import db
@@ -220,8 +221,13 @@ def published_issues():
     )
 
 
-def public_issue(slug: str) -> Issue | None:
-    return db.session.scalar(select(Issue).where(Issue.slug == slug, Issue.status == "published"))
+def public_issue(slug: str, body: bool = True) -> Issue | None:
+    """The published issue at `slug`; with body=False its text is left unloaded (a comment post
+    needs the issue's id, title and whether it is open, not the essay)."""
+    query = select(Issue).where(Issue.slug == slug, Issue.status == "published")
+    if not body:
+        query = query.options(defer(Issue.body_md), defer(Issue.body_html), defer(Issue.excerpt))
+    return db.session.scalar(query)
 
 
 def neighbours(issue: Issue):

@@ -8,7 +8,7 @@ import pytest
 from kombu.exceptions import OperationalError
 from sqlalchemy import select
 
-from service import guards, queue, settings
+from service import guards, moderation_feed, queue, settings
 from service.extensions import db
 from service.models import Comment
 from service.models.base import utcnow
@@ -51,7 +51,7 @@ def enqueued(monkeypatch) -> list[tuple]:
     return calls
 
 
-def test_posted_comment_is_pending_and_moderation_is_enqueued(app, client, enqueued):
+def test_posted_comment_is_pending_and_the_feed_enqueues_its_moderation(app, client, enqueued):
     issue = make_issue("Margins")
     response = post_comment(client, issue, comment="I *like* this.")
     comment = stored()[0]
@@ -60,7 +60,10 @@ def test_posted_comment_is_pending_and_moderation_is_enqueued(app, client, enque
     assert (comment.status, comment.moderation_due) == ("pending", True)
     assert comment.body_html == "<p>I <em>like</em> this.</p>\n"
     assert comment.author_token and comment.author_ip == "127.0.0.1"
+    assert enqueued == []  # the post wrote one row and nothing else
+    assert moderation_feed.dispatch() == 1  # what a worker's feed does on its next poll
     assert enqueued == [("moderation.moderate_comment", comment.id)]
+    assert moderation_feed.dispatch() == 0  # claimed: no second task
 
 
 def test_posting_succeeds_when_the_broker_is_down(app, client, monkeypatch):
@@ -72,7 +75,7 @@ def test_posting_succeeds_when_the_broker_is_down(app, client, monkeypatch):
     response = post_comment(client, issue)
     assert response.status_code == 303
     comment = stored()[0]
-    assert comment.status == "pending" and comment.moderation_due is True  # the sweep's to-do
+    assert comment.status == "pending" and comment.moderation_due is True  # the feed's to-do
 
 
 def test_only_the_author_sees_their_comment_awaiting_moderation(app, client):

@@ -9,10 +9,9 @@ from datetime import timedelta
 
 import psycopg
 import pytest
-from celery import Celery
 from sqlalchemy import func, select
 
-from service import guards, moderation, settings
+from service import guards, settings
 from service.extensions import db
 from service.models import Comment
 from service.models.base import utcnow
@@ -52,17 +51,21 @@ def test_comments_posted_while_the_broker_is_down_are_kept_and_moderated_later(
     statuses = [post(client, issue, n).status_code for n in range(20)]
     assert statuses == [303] * 20  # every reader was answered "awaiting moderation"
     assert pending_due() == 20  # stored, with their moderation still owed
-    broker = f"sqla+sqlite:///{tmp_path}/broker.sqlite"
-    env = processes.process_env(tmp_path, db_url, broker)
+    # A worker whose broker is down: its feed claims, cannot enqueue, hands the claims back.
+    env = processes.process_env(tmp_path, db_url, f"redis://127.0.0.1:{CLOSED_PORT}/0")
+    down = processes.start_worker(env, tmp_path / "down.log")
+    try:
+        processes.wait_for(lambda: "released" in (tmp_path / "down.log").read_text(),
+                           timeout=60, what="the feed to find the broker down")
+    finally:
+        processes.stop(down)
+    assert pending_due() == 20
+    # A worker whose broker is up: its feed finds every comment still owed moderation.
+    env = processes.process_env(tmp_path, db_url, f"sqla+sqlite:///{tmp_path}/broker.sqlite")
     worker = processes.start_worker(env, tmp_path / "worker.log")
     try:
-        # The broker is back: the periodic sweep (beat runs it every 30 s for comments older
-        # than a minute; here called at once) enqueues every comment still owed moderation.
-        app.extensions["celery"] = Celery("sweeper", broker=broker)
-        app.extensions["celery"].conf.task_default_queue = "margins"
-        assert len(moderation.sweep(older_than_seconds=0)) == 20
-        processes.wait_for(lambda: pending_due() == 0, timeout=90,
-                           what="the worker to moderate the swept comments")
+        processes.wait_for(lambda: pending_due() == 0, timeout=60,
+                           what="the worker to moderate the comments kept while it was down")
     finally:
         processes.stop(worker)
     page = client.get(f"/issues/{issue.slug}").get_data(as_text=True)

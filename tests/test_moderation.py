@@ -202,12 +202,6 @@ def test_ban_adds_email_and_ip_and_future_comments_are_spam(issue):
     assert moderation.moderate_comment(again.id) == "spam"
 
 
-def test_sweep_finds_comments_whose_moderation_never_ran(issue):
-    old = _pending(issue, minutes_ago=5)
-    _pending(issue, body="Just posted")
-    assert moderation.sweep() == [old.id]
-
-
 def test_approval_and_holding_enqueue_what_follows_after_the_commit(issue, monkeypatch):
     sent = []
 

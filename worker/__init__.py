@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import Celery, Task
+from celery.signals import worker_process_init
 from flask import Flask
 
 
@@ -42,6 +43,10 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.conf.beat_schedule = beat_schedule(app)
     if broker.startswith("sqla+"):
         _tune_sqla_transport(app)
+    from .feed import ModerationFeed
+
+    celery_app.steps["worker"].add(ModerationFeed)
+    celery_app.flask_app = app
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     from . import tasks  # noqa: F401  (registers the tasks)
@@ -54,3 +59,17 @@ def _tune_sqla_transport(app: Flask) -> None:
     from kombu.transport import sqlalchemy as sqla
 
     sqla.Transport.polling_interval = app.config["BROKER_POLL_INTERVAL"]
+
+
+@worker_process_init.connect
+def _own_connections(**kwargs) -> None:
+    """A forked pool process opens its own database connections (never its parent's, which
+    the moderation feed thread is using)."""
+    from celery import current_app
+
+    from service.extensions import db
+
+    flask_app = getattr(current_app, "flask_app", None)
+    if flask_app is not None:
+        with flask_app.app_context():
+            db.engine.dispose(close=False)

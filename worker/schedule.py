@@ -12,7 +12,6 @@ def beat_schedule(app: Flask) -> dict:
         "prune-broker": {"task": "maintenance.prune_broker", "schedule": 3600.0},
         "heartbeat": {"task": "maintenance.ping", "schedule": 60.0, "args": ("beat",)},
         "webhooks": {"task": "webhooks.deliver_due", "schedule": 20.0},
-        "moderation-sweep": {"task": "moderation.sweep", "schedule": 30.0},
         "moderation-notify": {"task": "moderation.notify_moderators", "schedule": 60.0},
         "comments-purge": {"task": "comments.purge", "schedule": 3600.0},
         "comments-erase-ips": {"task": "comments.erase_ips", "schedule": 3600.0},

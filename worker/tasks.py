@@ -32,14 +32,6 @@ def moderate_comment(comment_id: int) -> str | None:
     return moderation.moderate_comment(comment_id)
 
 
-@shared_task(name="moderation.sweep")
-def moderation_sweep() -> list[int]:
-    """Re-enqueue comments still awaiting their automatic decision after a minute."""
-    from service import moderation
-
-    return moderation.sweep()
-
-
 @shared_task(name="moderation.notify_moderators")
 def notify_moderators() -> int:
     """Email moderators about held comments (batched per moderator)."""

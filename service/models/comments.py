@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -18,10 +18,14 @@ class Comment(db.Model):
     __tablename__ = "comments"
     __table_args__ = (
         Index("ix_comments_issue_status_created", "issue_id", "status", "created_at"),
-        Index("ix_comments_status_created", "status", "created_at"),
         Index("ix_comments_status_created_id", "status", "created_at", "id"),  # 0006
-        Index("ix_comments_moderation_due", "moderation_due"),
+        # the moderation feed's queue: only the due rows (0009)
+        Index("ix_comments_moderation_due", "id", postgresql_where=text("moderation_due"),
+              sqlite_where=text("moderation_due")),
         Index("ix_comments_ip_created", "author_ip", "created_at"),
+        # the duplicate check and lookups by commenter (0009)
+        Index("ix_comments_author_email_issue", "author_email", "issue_id"),
+        Index("ix_comments_author_name_issue", "author_name", "issue_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -31,7 +35,7 @@ class Comment(db.Model):
     )
     kind: Mapped[str] = mapped_column(String(20), default="comment")
     author_name: Mapped[str] = mapped_column(String(245))
-    author_email: Mapped[str] = mapped_column(String(100), default="", index=True)
+    author_email: Mapped[str] = mapped_column(String(100), default="")
     author_url: Mapped[str] = mapped_column(String(200), default="")
     author_ip: Mapped[str] = mapped_column(String(45), default="")
     user_agent: Mapped[str] = mapped_column(String(255), default="")
@@ -45,6 +49,8 @@ class Comment(db.Model):
     previous_status: Mapped[str | None] = mapped_column(String(20))
     is_author_reply: Mapped[bool] = mapped_column(default=False)
     moderation_due: Mapped[bool] = mapped_column(default=False)
+    #: When a worker's moderation feed took the due row (a lease; see service/moderation_feed.py).
+    moderation_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision: Mapped[str] = mapped_column(String(20), default="")
     decision_reasons: Mapped[str] = mapped_column(Text, default="")
     spam_score: Mapped[float | None] = mapped_column()

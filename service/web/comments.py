@@ -177,7 +177,7 @@ def _submission(issue: Issue, token: str) -> comments.Submission:
 @bp.post("/issues/<slug>/comments")
 @limiter.limit("10 per minute; 60 per hour")
 def post(slug: str):
-    issue = publishing.public_issue(slug)
+    issue = publishing.public_issue(slug, body=False)
     if issue is None:
         abort(404)
     me = current_commenter()
@@ -225,7 +225,7 @@ def csrf_failed(error: CSRFError):
     """A missing or stale CSRF token: show the form again with everything the reader typed."""
     if request.endpoint != "comments.post":
         return render_template("errors/error.html", error=error, code=400), 400
-    issue = publishing.public_issue(request.view_args.get("slug", ""))
+    issue = publishing.public_issue(request.view_args.get("slug", ""), body=False)
     if issue is None:
         abort(404)
     message = (
