@@ -82,7 +82,7 @@ def send_link(request_id: int, now: datetime | None = None) -> bool:
     email = row.email
     msg = mail.build("commenter_data", email, {
         "action": row.action, "count": found,
-        "link": absolute("comments.data_confirm", token=token)})
+        "link": absolute("commenter.data_confirm", token=token)})
     claimed = db.session.execute(
         update(DataRequest).where(DataRequest.id == request_id, DataRequest.status == "pending")
         .values(status="sending", sent_at=now).execution_options(synchronize_session=False)

@@ -15,6 +15,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import count
@@ -144,16 +145,39 @@ _SENT = (update(_table)
                  sent_at=bindparam("now"), message_id=bindparam("mid")))
 
 
-# The same, with set_config(…, is_local) evaluated for the matched row: one round trip, not two.
+# PostgreSQL, autocommitted: the mark with synchronous_commit off for its own transaction, and
+# the status of the next recipient and of the send read back — one round trip a message, where
+# BEGIN, UPDATE, SELECT and COMMIT took four.
 _SENT_PG = _SENT.where(
-    select(func.set_config("synchronous_commit", "off", True)).scalar_subquery().is_not(None))
+    select(func.set_config("synchronous_commit", "off", True)).scalar_subquery().is_not(None)
+).returning(
+    select(Subscriber.__table__.c.status)
+    .where(Subscriber.__table__.c.id == bindparam("next_sub")).scalar_subquery(),
+    select(Send.__table__.c.status)
+    .where(Send.__table__.c.id == bindparam("of_send")).scalar_subquery())
 
 
-def _mark_sent(delivery_id: int, token: str, now: datetime, message_id: str) -> None:
-    """The hot path: one pre-built statement (the ORM builds one per call otherwise)."""
-    postgres = db.session.get_bind().dialect.name == "postgresql"
-    db.session.execute(_SENT_PG if postgres else _SENT,
-                       {"row_id": delivery_id, "token": token, "now": now, "mid": message_id})
+def _marker(send_id: int, token: str, rows: list[Row], ledger) -> Callable:
+    """How this batch marks a row sent: `mark(row, now, message_id)`.
+
+    With an autocommit `ledger` connection (PostgreSQL) the mark commits at once and fills in
+    the next row's subscriber and send status, so `_refresh` needs no query of its own.
+    Otherwise the session executes the mark and the next `_refresh` commits it.
+    """
+    following = dict(zip((r.id for r in rows), rows[1:]))
+
+    def mark(row: Row, now: datetime, message_id: str) -> None:
+        params = {"row_id": row.id, "token": token, "now": now, "mid": message_id}
+        if ledger is None:
+            db.session.execute(_SENT, params)
+            return
+        after = following.get(row.id)
+        found = ledger.execute(_SENT_PG, {**params, "of_send": send_id,
+                                          "next_sub": after.subscriber_id if after else 0}).first()
+        if after is not None and found is not None:  # no row: the lease was lost; query later
+            after.status, after.send_status = found[0] or "deleted", found[1] or ""
+
+    return mark
 
 
 def _mark(delivery_id: int, token: str, **values) -> None:
@@ -216,6 +240,7 @@ class Row:
     email: str
     name: str
     status: str
+    send_status: str | None = None  # read together with the previous row's mark, if it was
 
 
 def _load(ids: list[int]) -> list[Row]:
@@ -259,13 +284,14 @@ def send_rows(send_id: int, token: str, ids: list[int], compose: Callable) -> in
     url = urls[next(_rotation) % len(urls)]
     bucket, sent, beat = _bucket(url), 0, time.monotonic()
     try:
-        with _connection(url) as conn:
+        with _connection(url) as conn, _ledger() as ledger:
+            mark = _marker(send_id, token, rows, ledger)
             for n, row in enumerate(rows):
                 if n and not _refresh(send_id, row):  # the send was paused: release the rest
                     break
                 if time.monotonic() - beat > 10:
                     beat = _heartbeat(token)
-                sent += _send_one(conn, send_id, token, row, compose, bucket)
+                sent += _send_one(conn, send_id, token, row, compose, bucket, mark)
             db.session.commit()  # the last row's mark, before the connection closes
     except (smtplib.SMTPException, OSError) as exc:  # could not connect, or connection lost
         _fail_connection(send_id, token, f"{type(exc).__name__}: {exc}")
@@ -273,8 +299,18 @@ def send_rows(send_id: int, token: str, ids: list[int], compose: Callable) -> in
     return sent
 
 
+@contextmanager
+def _ledger():
+    """PostgreSQL: a second connection, autocommitting, for the per-message marks."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        yield None
+        return
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as ledger:
+        yield ledger
+
+
 def _send_one(conn, send_id: int, token: str, row: Row, compose: Callable,
-              bucket: sendrate.Bucket) -> int:
+              bucket: sendrate.Bucket, mark: Callable) -> int:
     now = utcnow()
     if row.status != "active":  # unsubscribed, bounced or complained since planning
         return _skip(row, token)
@@ -306,18 +342,21 @@ def _send_one(conn, send_id: int, token: str, row: Row, compose: Callable,
             raise
         _mark_refused(send_id, token, row, exc.smtp_code, _text(exc.smtp_error), now)
         return 0
-    _mark_sent(row.id, token, now, msg["Message-ID"])
+    mark(row, now, msg["Message-ID"])
     if after_sent:
         after_sent()
-    return 1  # send_rows commits the mark together with the next row's status check
+    return 1  # committed already (PostgreSQL), or by the next row's status check
 
 
 def _refresh(send_id: int, row: Row) -> bool:
     """Re-read the subscriber status just before a message; commit; True if the send runs.
 
-    PostgreSQL: in the previous row's mark transaction (no extra round trips). SQLite: after
-    committing the mark, so the write lock is not held for the read (WAL reads are cheap).
+    PostgreSQL, after a sent mark: read by the mark's own statement, nothing to do. Otherwise
+    PostgreSQL reads in the previous row's mark transaction; SQLite commits the mark first, so
+    the write lock is not held for the read (WAL reads are cheap).
     """
+    if row.send_status is not None:
+        return row.send_status == "running"
     if db.session.get_bind().dialect.name != "postgresql":
         db.session.commit()
     row.status, send_status = _current(send_id, row.subscriber_id)

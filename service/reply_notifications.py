@@ -123,7 +123,7 @@ def send_optin(subscription_id: int, now: datetime | None = None) -> bool:
     row.confirm_sent_at = now
     token = tokens.make(CONFIRM_PURPOSE, row.id)
     msg = mail.build(
-        "reply_confirm", row.email, {"confirm_url": absolute("comments.reply_confirm", token=token)}
+        "reply_confirm", row.email, {"confirm_url": absolute("commenter.reply_confirm", token=token)}
     )
     db.session.commit()  # claimed; no transaction stays open while SMTP talks
     mail.send(msg)
@@ -171,7 +171,7 @@ def stop(token: str, now: datetime | None = None) -> ReplySubscription:
 
 
 def stop_url(subscription_id: int) -> str:
-    return absolute("comments.reply_stop", token=tokens.make(STOP_PURPOSE, subscription_id))
+    return absolute("commenter.reply_stop", token=tokens.make(STOP_PURPOSE, subscription_id))
 
 
 def _recipient(reply: Comment) -> Comment | None:

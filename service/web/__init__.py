@@ -13,6 +13,7 @@ def register_blueprints(app: Flask) -> None:
     from . import (
         admin,
         auth,
+        commenter,
         comments,
         desk,
         feeds,
@@ -25,7 +26,7 @@ def register_blueprints(app: Flask) -> None:
         webhooks_admin,
     )
 
-    for module in (public, feeds, auth, admin, moderate, staff, comments, subscribe,
+    for module in (public, feeds, auth, admin, moderate, staff, comments, commenter, subscribe,
                    newsletter_admin, desk, webhooks_admin, settings_admin):
         app.register_blueprint(module.bp)
     app.jinja_env.filters["localdate"] = lambda d, fmt="date": format_local(app, d, fmt)

@@ -1,0 +1,103 @@
+"""What commenters reach from emailed links and the "your data" page: consent to reply
+notifications, stopping them (RFC 8058 one-click), and exporting or deleting their comments."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, render_template, request
+
+from .. import commenter_data, reply_notifications, tokens
+from ..extensions import csrf, limiter
+
+bp = Blueprint("commenter", __name__)
+
+
+def _message(title: str, text: str, code: int = 200, **extra):
+    return render_template("public/comment_message.html", title=title, text=text, **extra), code
+
+
+@bp.route("/comments/replies/confirm/<token>", methods=["GET", "POST"])
+def reply_confirm(token: str):
+    if request.method == "GET":
+        return _message(
+            "Email me replies",
+            "Confirm that you want an email when someone replies to your comments.",
+            action="Yes, email me replies",
+        )
+    try:
+        reply_notifications.confirm(token)
+    except tokens.TokenError as exc:
+        return _message("That link did not work", str(exc), 400)
+    return _message(
+        "Reply notifications confirmed",
+        "You will get an email when someone replies to your comments. Every "
+        "email has a link to stop them.",
+    )
+
+
+@bp.route("/comments/replies/stop/<token>", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058 one-click: the signed token, scoped to one address, is the proof
+def reply_stop(token: str):
+    if request.method == "GET":
+        return _message(
+            "Stop reply emails",
+            "Stop all emails about replies to your comments?",
+            action="Stop reply emails",
+        )
+    try:
+        reply_notifications.stop(token)
+    except tokens.TokenError as exc:
+        return _message("That link did not work", str(exc), 400)
+    return _message("Reply emails stopped", "You will get no more emails about replies.")
+
+
+@bp.route("/comments/your-data", methods=["GET", "POST"])
+@limiter.limit("5 per hour", methods=["POST"])
+def data_request():
+    if request.method == "GET":
+        return render_template("public/comment_data_request.html")
+    action = request.form.get("action", "export")
+    email = request.form.get("email", "").strip()
+    if (
+        action not in commenter_data.ACTIONS
+        or not email
+        or len(email) > 100
+        or any(ord(ch) < 32 for ch in email)
+    ):
+        return render_template(
+            "public/comment_data_request.html",
+            error="Please enter the email address you commented with.",
+        ), 400
+    commenter_data.request(email, action)  # a task sends it: the same answer for every address
+    return _message(
+        "Check your inbox",
+        "If there are comments from that address, we have "
+        "sent it a link. The link works for two days.",
+    )
+
+
+@bp.route("/comments/your-data/<token>", methods=["GET", "POST"])
+def data_confirm(token: str):
+    try:
+        key, action = commenter_data.read_link(token)
+    except tokens.TokenError as exc:
+        return _message("That link did not work", str(exc), 400)
+    if request.method == "GET":
+        return render_template(
+            "public/comment_data_confirm.html", action=action, count=commenter_data.count(key)
+        )
+    if action == "export":
+        body = json.dumps(commenter_data.export(key), indent=2, ensure_ascii=False)
+        return Response(
+            body,
+            mimetype="application/json",
+            headers={
+                "Content-Disposition": 'attachment; filename="my-comments.json"',
+                "Cache-Control": "private, no-store",
+            },
+        )
+    removed = commenter_data.delete_all(key)
+    return _message(
+        "Your comments are deleted", f"{removed} comment{'s' if removed != 1 else ''} deleted."
+    )
