@@ -15,13 +15,14 @@ from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import select, union_all
+from sqlalchemy import insert, select, union_all
 
 from . import audit, guards, settings
 from .avatars import avatar_key
 from .extensions import db
 from .models import Comment, Issue
 from .models.base import utcnow
+from .publishing import IssueRef
 from .rendering import comment_markdown_to_html
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:(?!\d)")
@@ -66,7 +67,7 @@ def new_author_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def closes_at(issue: Issue) -> datetime | None:
+def closes_at(issue: Issue | IssueRef) -> datetime | None:
     """When an issue's comments close automatically (None: never)."""
     days = int(settings.get("comments.close_after_days") or 0)
     if days <= 0 or issue.published_at is None:
@@ -74,7 +75,7 @@ def closes_at(issue: Issue) -> datetime | None:
     return issue.published_at + timedelta(days=days)
 
 
-def is_open(issue: Issue, now: datetime | None = None) -> bool:
+def is_open(issue: Issue | IssueRef, now: datetime | None = None) -> bool:
     """Whether readers may comment on `issue` now."""
     if not issue.comments_open or issue.status != "published":
         return False
@@ -144,26 +145,29 @@ def validate(sub: Submission) -> dict[str, str]:
     return values
 
 
-def _check_parent(issue: Issue, parent_id: int | None) -> None:
+def _check_parent(issue: IssueRef, parent_id: int | None) -> None:
     if parent_id is None:
         return
-    parent = db.session.get(Comment, parent_id)
-    if (
-        parent is None
-        or parent.issue_id != issue.id
-        or parent.status != "approved"
-        or parent.kind != "comment"
-    ):
+    parent = _scalar(select(Comment.id).where(
+        Comment.id == parent_id, Comment.issue_id == issue.id, Comment.status == "approved",
+        Comment.kind == "comment"))
+    if parent is None:
         raise CommentError("You can only reply to a published comment.", 400)
+
+
+def _scalar(query):
+    """Run a plain query on the session's connection: a post reads and writes rows, not ORM
+    objects, which keeps the hot path about a third cheaper."""
+    return db.session.connection().scalar(query)
 
 
 def _first(*queries) -> int | None:
     """The first id any of `queries` finds. One UNION ALL of single-index lookups: an OR across
     columns would let the planner scan every comment on the issue instead."""
-    return db.session.scalar(union_all(*queries).limit(1))
+    return _scalar(union_all(*queries).limit(1))
 
 
-def _check_repeats(issue: Issue, values: dict[str, str], ip: str, now: datetime) -> None:
+def _check_repeats(issue: IssueRef, values: dict[str, str], ip: str, now: datetime) -> None:
     """WordPress's checks: the same text on this issue from the same email or name (409), or
     a comment from the same email or IP within the flood interval (429)."""
     same_text = (Comment.issue_id == issue.id, Comment.body_md == values["body"],
@@ -185,10 +189,23 @@ def _check_repeats(issue: Issue, values: dict[str, str], ip: str, now: datetime)
         raise CommentError(FLOOD, 429)
 
 
-def post(sub: Submission, now: datetime | None = None) -> Comment:
-    """Check and store one comment and commit: the moderation feed takes it from there."""
+@dataclass(frozen=True)
+class Posted:
+    """A stored comment, as the page answering the post needs it."""
+
+    id: int
+    status: str
+    name: str
+    email: str
+    url: str
+
+
+def post(sub: Submission, issue: IssueRef | None, now: datetime | None = None) -> Posted:
+    """Check and store one comment and commit: the moderation feed takes it from there.
+
+    `issue` is publishing.commentable_issue(); None (no such published issue) is a 404.
+    """
     now = now or utcnow()
-    issue = db.session.get(Issue, sub.issue_id)
     if issue is None or issue.status != "published":
         raise CommentError("There is no such issue.", 404)
     if not is_open(issue, now):
@@ -197,26 +214,20 @@ def post(sub: Submission, now: datetime | None = None) -> Comment:
     _check_parent(issue, sub.parent_id)
     _check_repeats(issue, values, sub.ip, now)
     reasons = guards.bot_reasons(sub.honeypot, sub.stamp, issue.id, now)
-    comment = _new_comment(issue, sub, values, reasons, now)
-    db.session.add(comment)
+    row = _new_row(issue, sub, values, reasons, now)
+    comment_id = _scalar(insert(Comment.__table__).values(row).returning(Comment.__table__.c.id))
     if reasons:  # a bot-like post never reaches the moderation feed: record why it was kept
-        db.session.flush()
-        audit.record("comment.posted", "comment", comment.id, "reader", status=comment.status,
+        audit.record("comment.posted", "comment", comment_id, "reader", status=row["status"],
                      reasons=reasons)
-    session = db.session()
-    session.expire_on_commit = False  # answer from the row just written: no re-read
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True
-    return comment
+    db.session.commit()
+    return Posted(comment_id, row["status"], values["name"], values["email"], values["url"])
 
 
-def _new_comment(
-    issue: Issue, sub: Submission, values: dict[str, str], reasons: list[str], now: datetime
-) -> Comment:
+def _new_row(
+    issue: IssueRef, sub: Submission, values: dict[str, str], reasons: list[str], now: datetime
+) -> dict:
     spam = bool(reasons)
-    return Comment(
+    return dict(
         issue_id=issue.id,
         parent_id=sub.parent_id,
         kind="comment",

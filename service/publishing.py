@@ -9,9 +9,8 @@ from collections import Counter
 from datetime import datetime
 
 from blinker import Namespace
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defer
 
 from . import audit, webhooks
 from .extensions import db
@@ -221,13 +220,20 @@ def published_issues():
     )
 
 
-def public_issue(slug: str, body: bool = True) -> Issue | None:
-    """The published issue at `slug`; with body=False its text is left unloaded (a comment post
-    needs the issue's id, title and whether it is open, not the essay)."""
-    query = select(Issue).where(Issue.slug == slug, Issue.status == "published")
-    if not body:
-        query = query.options(defer(Issue.body_md), defer(Issue.body_html), defer(Issue.excerpt))
-    return db.session.scalar(query)
+def public_issue(slug: str) -> Issue | None:
+    return db.session.scalar(select(Issue).where(Issue.slug == slug, Issue.status == "published"))
+
+
+#: What a comment post needs to know of its issue (a row with these names), not the essay.
+IssueRef = Row
+_ISSUE_REF = (Issue.id, Issue.slug, Issue.title, Issue.status, Issue.comments_open,
+              Issue.published_at)
+
+
+def commentable_issue(slug: str) -> IssueRef | None:
+    """The published issue at `slug` as an IssueRef (None when there is none)."""
+    return db.session.connection().execute(
+        select(*_ISSUE_REF).where(Issue.slug == slug, Issue.status == "published")).first()
 
 
 def neighbours(issue: Issue):

@@ -31,6 +31,7 @@ from .. import (
 from ..avatars import identicon_svg
 from ..extensions import limiter
 from ..models import Issue
+from ..publishing import IssueRef
 
 bp = Blueprint("comments", __name__)
 log = logging.getLogger(__name__)
@@ -152,7 +153,7 @@ def _parent_id() -> int | None:
     return int(raw) if raw.isdigit() and int(raw) > 0 else None
 
 
-def _submission(issue: Issue, token: str) -> comments.Submission:
+def _submission(issue: IssueRef, token: str) -> comments.Submission:
     form = request.form
     return comments.Submission(
         issue_id=issue.id,
@@ -174,13 +175,13 @@ def _submission(issue: Issue, token: str) -> comments.Submission:
 @bp.post("/issues/<slug>/comments")
 @limiter.limit("10 per minute; 60 per hour")
 def post(slug: str):
-    issue = publishing.public_issue(slug, body=False)
+    issue = publishing.commentable_issue(slug)
     if issue is None:
         abort(404)
     me = current_commenter()
     token = me.token or comments.new_author_token()
     try:
-        comment = comments.post(_submission(issue, token))
+        comment = comments.post(_submission(issue, token), issue)
     except comments.CommentError as exc:
         if exc.status == 404:
             abort(404)
@@ -193,12 +194,12 @@ def post(slug: str):
     remember = bool(request.form.get("remember"))
     who = Commenter(token)
     if remember:
-        who = Commenter(token, comment.author_name, comment.author_email, comment.author_url)
+        who = Commenter(token, comment.name, comment.email, comment.url)
     _set_cookie(response, who)
     return _private(response)
 
 
-def _refused(issue: Issue, exc: comments.CommentError):
+def _refused(issue: IssueRef, exc: comments.CommentError):
     """The refusal page; the form comes back filled in only for fixable mistakes (400)."""
     typed = _typed()
     show_form = exc.status == 400
@@ -222,7 +223,7 @@ def csrf_failed(error: CSRFError):
     """A missing or stale CSRF token: show the form again with everything the reader typed."""
     if request.endpoint != "comments.post":
         return render_template("errors/error.html", error=error, code=400), 400
-    issue = publishing.public_issue(request.view_args.get("slug", ""), body=False)
+    issue = publishing.commentable_issue(request.view_args.get("slug", ""))
     if issue is None:
         abort(404)
     message = (
