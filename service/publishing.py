@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import datetime
 
 from blinker import Namespace
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import audit, webhooks
@@ -226,14 +226,14 @@ def public_issue(slug: str) -> Issue | None:
 
 #: What a comment post needs to know of its issue (a row with these names), not the essay.
 IssueRef = Row
-_ISSUE_REF = (Issue.id, Issue.slug, Issue.title, Issue.status, Issue.comments_open,
-              Issue.published_at)
+_COMMENTABLE = select(Issue.id, Issue.slug, Issue.title, Issue.status, Issue.comments_open,
+                      Issue.published_at).where(Issue.slug == bindparam("slug"),
+                                                Issue.status == "published")
 
 
 def commentable_issue(slug: str) -> IssueRef | None:
     """The published issue at `slug` as an IssueRef (None when there is none)."""
-    return db.session.connection().execute(
-        select(*_ISSUE_REF).where(Issue.slug == slug, Issue.status == "published")).first()
+    return db.session.connection().execute(_COMMENTABLE, {"slug": slug}).first()
 
 
 def neighbours(issue: Issue):

@@ -55,13 +55,14 @@ DEFAULTS: dict[str, Any] = {
 
 
 _CACHE = "margins_settings"
+_ALL = select(Setting.key, Setting.value)
 
 
 def _stored() -> dict[str, str]:
     """Every stored setting, read in one query per transaction (not once per key)."""
     found = db.session.info.get(_CACHE)
     if found is None:
-        rows = db.session.connection().execute(select(Setting.key, Setting.value))
+        rows = db.session.connection().execute(_ALL)
         found = {key: value for key, value in rows}
         db.session.info[_CACHE] = found
     return found
