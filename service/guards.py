@@ -37,7 +37,7 @@ def stamp_reason(stamp: str, issue_id: int, now: datetime | None = None) -> str 
     if not isinstance(payload, dict) or payload.get("i") != issue_id:
         return "time trap: the form stamp belongs to another page"
     elapsed = (now or utcnow()).timestamp() - int(payload.get("ms", 0)) / 1000
-    minimum = float(settings.get("comments.min_seconds"))
+    minimum = float(settings.recent("comments.min_seconds"))
     if elapsed < minimum:
         return (
             f"time trap: posted {max(elapsed, 0):.1f} s after the form was shown "
@@ -64,7 +64,7 @@ def count_links(text: str) -> int:
 
 def links_problem(text: str) -> str | None:
     """A message for the reader when the body has more links than allowed, else None."""
-    limit = int(settings.get("comments.max_links"))
+    limit = int(settings.recent("comments.max_links"))
     found = count_links(text)
     if found > limit:
         return f"Your comment contains {found} links; at most {limit} are allowed."

@@ -190,6 +190,26 @@ def test_an_exact_duplicate_gets_a_409_page(app, client):
     assert len(stored()) == 1
 
 
+def test_duplicates_match_the_same_text_on_the_same_issue_from_the_same_name_or_email(
+        app, client):
+    settings.put("comments.flood_seconds", 0)
+    db.session.commit()
+    issue, other = make_issue("One"), make_issue("Two")
+    make_comment(issue, body="Same words.", name="Rita", email="rita@example.net")
+    same_name = post_comment(client, issue, comment="Same words.", author="Rita",
+                             email="someone@example.net")
+    assert same_name.status_code == 409
+    assert post_comment(client, issue, comment="Same words.", author="Sam",
+                        email="sam@example.net").status_code == 303  # another reader
+    assert post_comment(client, other, comment="Same words.", author="Rita",
+                        email="rita@example.net").status_code == 303  # another issue
+    trashed = make_comment(issue, body="Taken back.", name="Rita", email="rita@example.net",
+                           status="trash")
+    assert post_comment(client, issue, comment=trashed.body_md, author="Rita",
+                        email="rita@example.net").status_code == 303  # trash does not count
+    assert len(stored()) == 5
+
+
 def test_a_second_comment_within_15_seconds_gets_a_429_page(app, client):
     issue = make_issue()
     assert post_comment(client, issue, comment="First.").status_code == 303
