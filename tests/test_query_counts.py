@@ -68,3 +68,20 @@ def test_subscriber_list_queries_do_not_grow_with_subscribers(app, admin_client)
     many, page = measure(admin_client, "/admin/newsletter/")
     assert "s139@example.org" in page
     assert many == few
+
+
+def test_a_comment_post_is_one_read_and_one_insert(client):
+    from service.models.base import utcnow as now
+    from tests.test_comments import form_data
+
+    issue = make_issue("Busy thread")
+    add_comments(issue, 40, "approved", 0)
+    client.post(f"/issues/{issue.slug}/comments", data=form_data(issue))  # warm up
+    db.session.query(Comment).delete()
+    db.session.commit()
+    url, data = f"/issues/{issue.slug}/comments", form_data(issue, comment=f"Posted at {now()}")
+    with statements() as seen:
+        response = client.post(url, data=data)
+    assert response.status_code == 303
+    assert [s.split()[0] for s in seen] == ["SELECT", "INSERT"], seen
+    assert "NOT (EXISTS" in seen[1]  # the duplicate and flood checks ride in the insert

@@ -175,6 +175,7 @@ def _submission(issue: IssueRef, token: str) -> comments.Submission:
 @bp.post("/issues/<slug>/comments")
 @limiter.limit("10 per minute; 60 per hour")
 def post(slug: str):
+    comments.without_transaction()
     issue = publishing.commentable_issue(slug)
     if issue is None:
         abort(404)
