@@ -49,7 +49,7 @@ bench-faults: $(DEVSTAMP)
 	$(BIN)/python bench/faults_infra.py
 
 lint: $(DEVSTAMP)
-	$(BIN)/ruff check --select E4,E7,E9,F,I service worker tests bench
+	$(BIN)/ruff check service worker tests bench
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

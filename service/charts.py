@@ -15,11 +15,11 @@ def bar_chart(labels: list[str], series: dict[str, list[int]], title: str,
     peak = max([1] + [v for values in series.values() for v in values])
     group_w = plot_w / max(1, len(labels))
     bar_w = max(2.0, (group_w - 6) / max(1, len(series)))
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-             f'role="img" aria-label="{escape(title)}" class="chart">',
+    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+              f'role="img" aria-label="{escape(title)}" class="chart">'),
              f"<title>{escape(title)}</title>",
-             f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 8}" y2="{top + plot_h}" '
-             'stroke="#bbb"/>',
+             (f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 8}" y2="{top + plot_h}" '
+              'stroke="#bbb"/>'),
              f'<text x="{left - 4}" y="{top + 4}" text-anchor="end" font-size="10">{peak}</text>',
              f'<text x="{left - 4}" y="{top + plot_h}" text-anchor="end" font-size="10">0</text>']
     for i, label in enumerate(labels):

@@ -138,7 +138,7 @@ def setup_command() -> None:
 @cli.command("web")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--workers", default=lambda: int(os.environ.get("WEB_CONCURRENCY", 2)),
+@click.option("--workers", default=lambda: int(os.environ.get("WEB_CONCURRENCY", "2")),
               show_default="WEB_CONCURRENCY or 2", type=int)
 def web_cmd(host: str, port: int, workers: int) -> None:
     """Serve the web app with gunicorn (run as many as you like)."""

@@ -255,7 +255,7 @@ def _new_row(
     issue: IssueRef, sub: Submission, values: dict[str, str], reasons: list[str], now: datetime
 ) -> dict:
     spam = bool(reasons)
-    return dict(
+    return dict(  # noqa: C408  (a row of keyword-named columns)
         issue_id=issue.id,
         parent_id=sub.parent_id,
         kind="comment",

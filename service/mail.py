@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from pathlib import Path
+from typing import Self
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app, render_template
@@ -81,7 +82,7 @@ class SMTPConnection:
     def __init__(self, settings: SMTPSettings, timeout: float = 30):
         self.settings, self.timeout, self.smtp = settings, timeout, None
 
-    def __enter__(self) -> SMTPConnection:
+    def __enter__(self) -> Self:
         s = self.settings
         if s.mode == "ssl":
             self.smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=self.timeout,
@@ -123,7 +124,7 @@ class MailboxConnection:
     def __init__(self, path: str):
         self.path = path
 
-    def __enter__(self) -> MailboxConnection:
+    def __enter__(self) -> Self:
         self.box = open_mailbox(self.path)
         return self
 

@@ -256,7 +256,7 @@ def neighbours(issue: Issue):
 
 
 _WORD = re.compile(r"[a-z][a-z'’]{3,}")
-STOPWORDS = set(
+STOPWORDS = set(  # noqa: C405  (one word list, kept on one line)
     ["that", "this", "with", "have", "from", "they", "them", "their", "there", "what", "when", "which", "would", "about", "were", "been", "into", "more", "some", "than", "then", "your", "just", "like", "also", "only", "very", "because", "being", "those", "these", "other", "does", "doesn’t", "don’t", "don't", "it's", "it’s", "i’m", "i'm", "you’re", "you're", "think", "people"]
 )
 

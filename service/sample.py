@@ -56,8 +56,9 @@ every message changes that in a moment.
 ]
 
 COMMENTS = [
-    ("Tomas Reyes", "tomas@example.org", "This is the first newsletter I have read to the end "
-     "this month. The *margin* line is going on a sticky note."),
+    ("Tomas Reyes", "tomas@example.org", ("This is the first newsletter I have read to the end "
+                                          "this month. The *margin* line is going on a sticky "
+                                          "note.")),
     (AUTHOR, "", "Thank you, Tomas. Sticky notes are margins too."),
 ]
 

@@ -44,5 +44,5 @@ def test_wheel_installs_and_serves_in_a_fresh_venv(tmp_path):
            if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "SMTP_URL", "PYTHONPATH")}
     env["MARGINS_HOME"] = str(tmp_path / "home")
     result = subprocess.run([str(python), "-c", CHECK], cwd=tmp_path, env=env,
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, check=False)
     assert "WHEEL-OK" in result.stdout, result.stderr[-3000:]

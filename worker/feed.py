@@ -40,7 +40,7 @@ def run(app: Flask, stop: threading.Event, interval: float) -> None:
 class ModerationFeed(bootsteps.StartStopStep):
     """Starts the feed thread with the worker and stops it on shutdown."""
 
-    requires = {"celery.worker.components:Pool"}
+    requires = ("celery.worker.components:Pool",)
 
     def __init__(self, worker, **kwargs):
         self.thread: threading.Thread | None = None

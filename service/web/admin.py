@@ -57,7 +57,7 @@ def _parse(box: mailbox.Maildir, key: str):
 def mailbox_list():
     box = _box()
     messages = []
-    for key in box.keys():
+    for key in box.keys():  # noqa: SIM118  (iterating a Mailbox yields messages)
         msg = _parse(box, key)
         messages.append({"key": key, "subject": msg["Subject"], "to": msg["To"],
                          "date": msg["Date"], "sort": box.get_message(key).get_date()})
