@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
@@ -173,9 +173,19 @@ _DUPLICATE = union_all(*_DUPLICATES).limit(1)
 _FLOOD = union_all(*_FLOODS).limit(1)
 
 
+# …and only while the issue is published and open: the insert itself is the authoritative
+# check, so the view may work from a copy of the issue that is a moment old.
+_OPEN_ISSUE = exists(select(Issue.id).where(
+    Issue.id == bindparam("issue_id"), Issue.status == "published",
+    Issue.comments_open.is_(True), Issue.published_at > bindparam("opened_after")))
+_ISSUE_NOW = select(Issue.status, Issue.comments_open, Issue.published_at).where(
+    Issue.id == bindparam("issue_id"))
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _insert_unless(*repeats):
     values = select(*[bindparam(c.name, type_=c.type) for c in _COLUMNS]).where(
-        ~exists(union_all(*repeats)))
+        _OPEN_ISSUE, ~exists(union_all(*repeats)))
     return insert(_TABLE).from_select(_COLUMNS, values).returning(_TABLE.c.id)
 
 
@@ -204,16 +214,29 @@ def _check_parent(issue: IssueRef, parent_id: int | None) -> None:
 
 
 def _insert(row: dict, now: datetime) -> int:
-    """Insert the comment unless it repeats one (409) or floods (429); return its id."""
+    """Insert the comment while its issue is open and unless it repeats one (409) or floods
+    (429); return its id. One statement: the checks ride in its WHERE."""
+    days = int(settings.recent("comments.close_after_days") or 0)
+    params = {**row, "opened_after": now - timedelta(days=days) if days > 0 else _EPOCH}
     flood_seconds = float(settings.recent("comments.flood_seconds"))
     if flood_seconds <= 0:  # the flood check is off
-        comment_id = _scalar(_INSERT_UNLESS_DUPLICATE, row)
+        comment_id = _scalar(_INSERT_UNLESS_DUPLICATE, params)
     else:
-        since = now - timedelta(seconds=flood_seconds)
-        comment_id = _scalar(_INSERT_UNLESS_REPEAT, {**row, "since": since})
-    if comment_id is not None:
-        return comment_id
-    if _scalar(_DUPLICATE, row) is not None:
+        params["since"] = now - timedelta(seconds=flood_seconds)
+        comment_id = _scalar(_INSERT_UNLESS_REPEAT, params)
+    if comment_id is None:
+        _refuse(params, now)
+    return comment_id
+
+
+def _refuse(params: dict, now: datetime):
+    """Why the insert took nothing, from fresh reads (the refusal path only)."""
+    issue = db.session.connection().execute(_ISSUE_NOW, params).first()
+    if issue is None or issue.status != "published":
+        raise CommentError("There is no such issue.", 404)
+    if not is_open(issue, now):
+        raise CommentError(CLOSED, 403)
+    if _scalar(_DUPLICATE, params) is not None or "since" not in params:
         raise CommentError(DUPLICATE, 409)
     raise CommentError(FLOOD, 429)
 

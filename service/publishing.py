@@ -12,7 +12,7 @@ from blinker import Namespace
 from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import audit, webhooks
+from . import audit, recent, webhooks
 from .extensions import db
 from .models import Author, Category, Issue
 from .models.base import utcnow
@@ -232,8 +232,11 @@ _COMMENTABLE = select(Issue.id, Issue.slug, Issue.title, Issue.status, Issue.com
 
 
 def commentable_issue(slug: str) -> IssueRef | None:
-    """The published issue at `slug` as an IssueRef (None when there is none)."""
-    return db.session.connection().execute(_COMMENTABLE, {"slug": slug}).first()
+    """The published issue at `slug` as an IssueRef (None when there is none), from this
+    process's copy when under 2 s old: the comment insert checks again that the issue is
+    published and open (service/comments.py), so a stale copy cannot let a post through."""
+    return recent.get(f"issue:{slug}", lambda: db.session.connection().execute(
+        _COMMENTABLE, {"slug": slug}).first(), keep=lambda ref: ref is not None)
 
 
 def neighbours(issue: Issue):

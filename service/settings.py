@@ -6,13 +6,12 @@ Each area registers its defaults in DEFAULTS; `get` falls back to them.
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from . import recent as _recent
 from .extensions import db
 from .models import Setting
 
@@ -85,20 +84,10 @@ def get(key: str, default: Any = None) -> Any:
     return DEFAULTS.get(key, default)
 
 
-#: How old recent() may answer: a change saved in another process reaches this one within it.
-RECENT_SECONDS = 2.0
-
-
 def recent(key: str, default: Any = None) -> Any:
-    """Like get(), but from this app's copy of the settings when it is under RECENT_SECONDS old:
-    for hot paths (a comment post) that should not spend a query on settings every time. A
-    change saved by this process is seen at once."""
-    copy = current_app.extensions.get(_CACHE)
-    now = time.monotonic()
-    if copy is None or now - copy[0] > RECENT_SECONDS:
-        copy = (now, dict(_stored()))
-        current_app.extensions[_CACHE] = copy
-    raw = copy[1].get(key)
+    """Like get(), but from this app's copy of the settings, at most recent.MAX_AGE (2 s) old:
+    for hot paths (a comment post) that should not spend a query on settings every time."""
+    raw = _recent.get(_CACHE, lambda: dict(_stored())).get(key)
     if raw is not None:
         return json.loads(raw)
     return DEFAULTS.get(key, default)
@@ -107,7 +96,7 @@ def recent(key: str, default: Any = None) -> Any:
 def put(key: str, value: Any) -> None:
     """Store `value` for `key` in the current transaction (the caller commits)."""
     db.session.info.pop(_CACHE, None)
-    current_app.extensions.pop(_CACHE, None)
+    _recent.forget(_CACHE)
     row = db.session.get(Setting, key)
     if row is None:
         db.session.add(Setting(key=key, value=json.dumps(value)))

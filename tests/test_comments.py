@@ -244,6 +244,24 @@ def test_closed_issue_shows_the_notice_and_refuses_posts(app, client):
     assert stored() == []
 
 
+def test_a_moment_old_copy_of_the_issue_never_lets_a_post_through(app, client):
+    issue = make_issue("Closing")
+    assert post_comment(client, issue, comment="While open.").status_code == 303
+    # another process closes comments; this one still holds a copy saying "open"
+    db.session.execute(db.text("UPDATE issues SET comments_open = false WHERE id = :id"),
+                       {"id": issue.id})
+    db.session.commit()
+    response = post_comment(client, issue, comment="Too late.", email="late@example.net")
+    assert response.status_code == 403
+    assert "Comments on this entry are closed." in response.get_data(as_text=True)
+    db.session.execute(db.text("UPDATE issues SET status = 'draft' WHERE id = :id"),
+                       {"id": issue.id})
+    db.session.commit()
+    assert post_comment(client, issue, comment="Gone.", email="gone@example.net"
+                        ).status_code == 404
+    assert len(stored()) == 1
+
+
 def test_comments_close_automatically_after_n_days(app, client):
     settings.put("comments.close_after_days", 14)
     db.session.commit()

@@ -70,7 +70,7 @@ def test_subscriber_list_queries_do_not_grow_with_subscribers(app, admin_client)
     assert many == few
 
 
-def test_a_comment_post_is_one_read_and_one_insert(client):
+def test_a_comment_post_is_one_insert(client):
     from service.models.base import utcnow as now
     from tests.test_comments import form_data
 
@@ -83,5 +83,5 @@ def test_a_comment_post_is_one_read_and_one_insert(client):
     with statements() as seen:
         response = client.post(url, data=data)
     assert response.status_code == 303
-    assert [s.split()[0] for s in seen] == ["SELECT", "INSERT"], seen
-    assert "NOT (EXISTS" in seen[1]  # the duplicate and flood checks ride in the insert
+    assert [s.split()[0] for s in seen] == ["INSERT"], seen  # the issue: a copy under 2 s old
+    assert "NOT (EXISTS" in seen[0]  # open-issue, duplicate and flood checks ride in the insert
