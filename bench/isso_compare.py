@@ -6,11 +6,13 @@ served by gunicorn with 2 workers (`service.wsgi:app`), once on SQLite with the 
 and once on PostgreSQL (a throwaway database on 127.0.0.1:5432) with Redis as broker. Both get
 the same 200 approved comments (every third a top-level comment, the others replies).
 
-Reading: Margins' full HTML issue page vs Isso's `GET /?uri=…` JSON, loaded by `wrk` when it is
-installed (`apt-get install wrk`: less client CPU on a small machine), else by the Python
-load generator in bench/_load.py (closed loop, one connection per request). Posting: Margins' comment
-form POST as a browser sends it (session cookie, CSRF token, signed form stamp past the 3 s time
-trap; stored pending and its moderation enqueued; no worker runs) vs Isso's `POST /new`. For the
+Both are loaded by `wrk` when it is installed (`apt-get install wrk`: a C client leaves the
+2 CPUs to the servers), else by the Python load generator in bench/_load.py (closed loop, one
+connection per request). Reading: Margins' full HTML issue page vs Isso's `GET /?uri=…` JSON.
+Posting (wrk numbers each request in a Lua script, so every comment is distinct): Margins'
+comment form POST as a browser sends it (session cookie, CSRF token, signed form stamp past the
+3 s time trap; stored pending with moderation due; no worker runs) vs Isso's `POST /new`, the
+same Markdown text for both. For the
 benchmark only, Margins runs with RATELIMIT_ENABLED=false and comments.flood_seconds=0 (the
 per-IP limits would refuse one machine's load); every other check stays on.
 
