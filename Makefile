@@ -31,6 +31,8 @@ test: $(DEVSTAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(DEVSTAMP)
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null 2>&1; } \
+		|| echo "wrk is not installed: bench/isso_compare.py falls back to a Python load generator"
 	$(BIN)/python bench/broker_latency.py
 	$(BIN)/python bench/moderation_latency.py
 	$(BIN)/python bench/classifier.py
