@@ -9,8 +9,10 @@ from collections import Counter
 from datetime import datetime
 
 from blinker import Namespace
-from sqlalchemy import Row, bindparam, func, select, update
+from flask import has_app_context
+from sqlalchemy import Row, bindparam, event, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from . import audit, recent, webhooks
 from .extensions import db
@@ -275,10 +277,42 @@ def _cosine(a: Counter, b: Counter) -> float:
     return dot / norm if norm else 0.0
 
 
+#: Related issues are worked out at most this often per process (they only change when issues
+#: are published or edited, and reading every candidate's text on each page view would not scale).
+RELATED_SECONDS = 600
+
+
+@event.listens_for(Session, "after_flush")
+def _note_issue_changes(session: Session, context) -> None:
+    if any(isinstance(row, Issue) for row in (*session.new, *session.dirty, *session.deleted)):
+        session.info["issues_changed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_issue_copies(session: Session) -> None:
+    """This process changed an issue: its copies (slugs, related issues) are dropped at once;
+    other processes drop theirs when they age out."""
+    if session.info.pop("issues_changed", False) and has_app_context():
+        recent.forget()
+
+
 def related(issue: Issue, limit: int = 3, candidates: int = 300) -> list[Issue]:
     """Up to `limit` published issues most like this one: same category, similar words."""
-    others = db.session.scalars(
-        published_issues().where(Issue.id != issue.id).limit(candidates)
+    ids = recent.get(f"related:{issue.id}:{limit}", lambda: _related_ids(issue, limit, candidates),
+                     max_age=RELATED_SECONDS)
+    if not ids:
+        return []
+    found = {other.id: other for other in db.session.scalars(
+        published_issues().where(Issue.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]  # one unpublished since: left out
+
+
+def _related_ids(issue: Issue, limit: int, candidates: int) -> list[int]:
+    others = db.session.execute(
+        select(Issue.id, Issue.title, Issue.excerpt, Issue.body_html, Issue.category_id,
+               Issue.published_at)
+        .where(Issue.status == "published", Issue.id != issue.id)
+        .order_by(Issue.published_at.desc(), Issue.id.desc()).limit(candidates)
     ).all()
     mine = _terms(issue.title + " " + issue.excerpt + " " + issue.body_html)
     scored = []
@@ -287,9 +321,9 @@ def related(issue: Issue, limit: int = 3, candidates: int = 300) -> list[Issue]:
         if issue.category_id and other.category_id == issue.category_id:
             score += 0.5
         if score > 0.05:
-            scored.append((score, other.published_at, other))
+            scored.append((score, other.published_at, other.id))
     scored.sort(key=lambda t: (t[0], t[1]), reverse=True)
-    return [other for _, _, other in scored[:limit]]
+    return [other_id for _, _, other_id in scored[:limit]]
 
 
 # The writer's desk ---------------------------------------------------------------------------

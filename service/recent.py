@@ -20,13 +20,14 @@ LIMIT = 1000  # entries per app; past this the copies start over (a crawler's ma
 _KEY = "margins_recent"
 
 
-def get(key: str, load: Callable[[], T], keep: Callable[[T], bool] = lambda value: True) -> T:
-    """This app's copy of `load()` under `key`, loaded again once older than MAX_AGE; a value
-    for which `keep` is false (e.g. "not found") is returned but not kept."""
+def get(key: str, load: Callable[[], T], keep: Callable[[T], bool] = lambda value: True,
+        max_age: float | None = None) -> T:
+    """This app's copy of `load()` under `key`, loaded again once older than `max_age` (default
+    MAX_AGE); a value for which `keep` is false (e.g. "not found") is returned but not kept."""
     copies = current_app.extensions.setdefault(_KEY, {})
     now = time.monotonic()
     found = copies.get(key)
-    if found is not None and now - found[0] <= MAX_AGE:
+    if found is not None and now - found[0] <= (MAX_AGE if max_age is None else max_age):
         return found[1]
     value = load()
     if keep(value):

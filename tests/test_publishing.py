@@ -94,6 +94,15 @@ def test_related_prefers_same_category_and_similar_words(app):
     assert all(r.title != "Taxes" for r in related)
 
 
+def test_related_issues_follow_publishing_in_this_process_at_once(app):
+    base = make_issue("Gardening notes", body="Tomatoes, soil, compost.", category="Garden")
+    assert publishing.related(base) == []  # worked out once, then kept for ten minutes
+    newer = make_issue("More compost", body="Soil and compost.", category="Garden")
+    assert [r.id for r in publishing.related(base)] == [newer.id]
+    publishing.unpublish(newer.id)
+    assert publishing.related(base) == []
+
+
 def test_two_schedulers_at_once_publish_each_issue_once(app):
     """Two beat processes firing together: each issue is claimed by exactly one of them."""
     import threading
