@@ -222,8 +222,11 @@ def published_issues():
     )
 
 
+_PUBLIC = select(Issue).where(Issue.slug == bindparam("slug"), Issue.status == "published")
+
+
 def public_issue(slug: str) -> Issue | None:
-    return db.session.scalar(select(Issue).where(Issue.slug == slug, Issue.status == "published"))
+    return db.session.scalar(_PUBLIC, {"slug": slug})
 
 
 #: What a comment post needs to know of its issue (a row with these names), not the essay.
@@ -241,23 +244,23 @@ def commentable_issue(slug: str) -> IssueRef | None:
         _COMMENTABLE, {"slug": slug}).first(), keep=lambda ref: ref is not None)
 
 
+# The issue page's statements, built once with bound parameters (page views are the hot path).
+_AT, _ID = bindparam("at", type_=Issue.published_at.type), bindparam("id")
+_OLDER = (select(Issue.id, Issue.slug, Issue.title)
+          .where(Issue.status == "published", Issue.id != _ID, Issue.published_at <= _AT,
+                 (Issue.published_at < _AT) | (Issue.id < _ID))
+          .order_by(Issue.published_at.desc(), Issue.id.desc()).limit(1))
+_NEWER = (select(Issue.id, Issue.slug, Issue.title)
+          .where(Issue.status == "published", Issue.id != _ID, Issue.published_at >= _AT,
+                 (Issue.published_at > _AT) | (Issue.id > _ID))
+          .order_by(Issue.published_at.asc(), Issue.id.asc()).limit(1))
+
+
 def neighbours(issue: Issue):
     """The previous (older) and next (newer) published issues: rows of (id, slug, title)."""
-    base = select(Issue.id, Issue.slug, Issue.title).where(
-        Issue.status == "published", Issue.id != issue.id)
-    older = db.session.execute(
-        base.where(Issue.published_at <= issue.published_at)
-        .order_by(Issue.published_at.desc(), Issue.id.desc())
-        .where((Issue.published_at < issue.published_at) | (Issue.id < issue.id))
-        .limit(1)
-    ).first()
-    newer = db.session.execute(
-        base.where(Issue.published_at >= issue.published_at)
-        .where((Issue.published_at > issue.published_at) | (Issue.id > issue.id))
-        .order_by(Issue.published_at.asc(), Issue.id.asc())
-        .limit(1)
-    ).first()
-    return older, newer
+    at = {"at": issue.published_at, "id": issue.id}
+    connection = db.session.connection()
+    return connection.execute(_OLDER, at).first(), connection.execute(_NEWER, at).first()
 
 
 _WORD = re.compile(r"[a-z][a-z'’]{3,}")
