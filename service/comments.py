@@ -170,7 +170,6 @@ _FLOODS = [
                              Comment.author_ip != "", Comment.created_at > bindparam("since")),
 ]
 _DUPLICATE = union_all(*_DUPLICATES).limit(1)
-_FLOOD = union_all(*_FLOODS).limit(1)
 
 
 # …and only while the issue is published and open: the insert itself is the authoritative
