@@ -196,11 +196,11 @@ def prepare_margins(app, comments: int, title: str = "Benchmarks") -> str:
     approved, threaded comments; return its slug."""
     from flask_migrate import upgrade
 
-    from service import settings
-    from service.cli import declare_broker_queue
+    from service.cli.setup import declare_broker_queue
+    from service.core import settings
+    from service.core.rendering import comment_markdown_to_html
     from service.extensions import db
     from service.models import Comment
-    from service.rendering import comment_markdown_to_html
     from tests.factories import make_issue
 
     with app.app_context():

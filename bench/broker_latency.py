@@ -34,8 +34,8 @@ def measure(broker: str, n: int, poll: float | None = None) -> list[float]:
     with app.app_context():
         from flask_migrate import upgrade
 
-        from service.cli import declare_broker_queue
-        from service.queue import enqueue
+        from service.cli.setup import declare_broker_queue
+        from service.core.queue import enqueue
 
         upgrade()
         declare_broker_queue()

@@ -35,8 +35,8 @@ from types import SimpleNamespace
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from service.classifier import TOTALS, score_features, tokens
-from service.settings import DEFAULTS
+from service.core.settings import DEFAULTS
+from service.moderation.classifier import TOTALS, score_features, tokens
 
 SHARED = ROOT.parent / "shared"
 FIRST = [

@@ -18,10 +18,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from service import create_app
+from service.core.rendering import comment_markdown_to_html
 from service.extensions import db
 from service.models import Comment
 from service.models.base import utcnow
-from service.rendering import comment_markdown_to_html
 from tests.conftest import base_config, migrate
 from tests.factories import make_issue
 

@@ -53,9 +53,9 @@ def raw_limit(port: int, count: int, data: bytes) -> float:
 
 def sample_message(issue_id: int) -> bytes:
     """One real newsletter message for this issue, rendered once."""
-    from service.delivery import Row
     from service.extensions import db
-    from service.newsletter_mail import IssueComposer
+    from service.newsletter.composing import IssueComposer
+    from service.newsletter.ledger import Row
 
     composer = IssueComposer(issue_id)
     db.session.rollback()
@@ -85,11 +85,11 @@ def prepare(app, n: int) -> int:
     from flask_migrate import upgrade
     from sqlalchemy import insert
 
-    from service import publishing
-    from service.cli import declare_broker_queue
+    from service.cli.setup import declare_broker_queue
     from service.extensions import db
     from service.models import Subscriber
     from service.models.base import utcnow
+    from service.publishing import writing
 
     upgrade()
     declare_broker_queue()
@@ -100,7 +100,7 @@ def prepare(app, n: int) -> int:
              "delivery": "issue", "confirmed_at": now, "created_at": now}
             for i in range(start, min(n, start + 5000))])
     body = "\n\n".join(["A paragraph of an essay, long enough to look like one. " * 8] * 6)
-    issue = publishing.create_draft("Fan-out", body, "Bench Author")
+    issue = writing.create_draft("Fan-out", body, "Bench Author")
     db.session.commit()
     return issue.id
 
@@ -133,9 +133,11 @@ def fanout(args) -> None:
         with app.app_context():
             from sqlalchemy import select
 
-            from service import delivery, publishing, settings
+            from service.core import settings
             from service.extensions import db
             from service.models import Send
+            from service.newsletter import ledger
+            from service.publishing import scheduling
 
             issue_id = prepare(app, args.n)
             raw = raw_limit(port, min(max(args.n, 1000), 3000), sample_message(issue_id))
@@ -148,7 +150,7 @@ def fanout(args) -> None:
                 processes.wait_for(lambda i=i: "ready" in (home / f"worker{i}.log").read_text(),
                                    60, what="worker start")
             start = time.perf_counter()
-            publishing.publish(issue_id)
+            scheduling.publish(issue_id)
             send_id = 1
 
             def done() -> bool:
@@ -157,12 +159,12 @@ def fanout(args) -> None:
                 db.session.commit()
                 status = db.session.scalar(select(Send.status).where(Send.id == send_id))
                 if status == "paused":
-                    raise RuntimeError(f"the send paused itself: {delivery.progress(send_id)}")
+                    raise RuntimeError(f"the send paused itself: {ledger.progress(send_id)}")
                 return status == "finished"
 
             processes.wait_for(done, timeout=3600, interval=0.05, what="the fan-out")
             elapsed = time.perf_counter() - start
-            counts = delivery.progress(send_id)
+            counts = ledger.progress(send_id)
         rss = [peak_rss_mb(w.pid) for w in workers]
         rate = args.n / elapsed
         print(f"fanout N={args.n} db={args.db} broker={args.broker} workers={args.workers}")

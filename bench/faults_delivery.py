@@ -3,7 +3,7 @@
 (a) N confirmed subscribers (default 10,000), one published issue, a real aiosmtpd sink in its own
     process that records every accepted recipient, and a real Celery worker (solo pool) killed with
     SIGKILL five times during the send. After each kill the script does what beat's
-    `delivery.sweep` does once the lease has run out (it calls `service.delivery.sweep` with `now`
+    `delivery.sweep` does once the lease has run out (it calls `service.newsletter.sweeps.sweep` with `now`
     moved past `newsletter.lease_seconds`, before the next worker starts, so no live claim is
     touched) and starts a new worker. PASS: every subscriber got at least one copy and there are
     at most five duplicates (one per kill).
@@ -11,7 +11,7 @@
     fixed set of addresses. `newsletter.retry_base_seconds` is 0.2 s for the run,
     `newsletter.max_attempts` 12 (0.3^12: no row should run out of tries by bad luck) and
     `newsletter.pause_after_errors` is raised so the send does not pause itself; the script calls
-    `delivery.sweep()` every second as beat does every 30 s. PASS: every other subscriber got
+    `sweeps.sweep()` every second as beat does every 30 s. PASS: every other subscriber got
     a copy (all rows sent), and exactly the fixed set is marked bounced.
 
 Usage: .venv/bin/python bench/faults_delivery.py [--n 10000] [--db sqlite|postgresql]
@@ -142,8 +142,11 @@ def send_id_of(issue_id: int) -> int:
 
 def kills(args, home: Path) -> bool:
     """(a) five SIGKILLs during the send."""
-    from service import delivery, publishing, settings
+    from service.core import settings
     from service.extensions import db
+    from service.models.base import utcnow
+    from service.newsletter import ledger, sweeps
+    from service.publishing import scheduling
 
     sink = Sink(home)
     stack = Stack(args, home, sink)
@@ -155,7 +158,7 @@ def kills(args, home: Path) -> bool:
             lease = float(settings.get("newsletter.lease_seconds"))
             worker = stack.worker()
             began = time.perf_counter()
-            publishing.publish(issue_id)
+            scheduling.publish(issue_id)
             send_id = send_id_of(issue_id)
             step = args.n // (KILLS + 2)
             at_kills = []
@@ -166,16 +169,16 @@ def kills(args, home: Path) -> bool:
                 at_kills.append(sink.count.value)
                 db.session.commit()
                 # What beat's sweep does once the dead worker's lease has run out.
-                delivery.sweep(now=delivery.utcnow() + timedelta(seconds=lease + 1))
+                sweeps.sweep(now=utcnow() + timedelta(seconds=lease + 1))
                 worker = stack.worker()
 
             def done() -> bool:
                 db.session.commit()
-                return delivery.progress(send_id)["done"] >= args.n
+                return ledger.progress(send_id)["done"] >= args.n
 
             processes.wait_for(done, 300, 0.1, what="the send to finish")
             elapsed = time.perf_counter() - began
-            counts = delivery.progress(send_id)
+            counts = ledger.progress(send_id)
         time.sleep(0.5)
         copies = sink.copies()
     finally:
@@ -201,9 +204,11 @@ def flaky(args, home: Path) -> bool:
     """(b) 451 to 30% of messages; 550 user unknown for a fixed set."""
     from sqlalchemy import func, select
 
-    from service import delivery, publishing, settings
+    from service.core import settings
     from service.extensions import db
-    from service.models import Subscriber
+    from service.models import Delivery, Subscriber
+    from service.newsletter import ledger, sweeps
+    from service.publishing import scheduling
 
     n = args.n_flaky
     unknown = [f"reader{i:06d}@example.com" for i in range(0, n, n // 20)][:20]
@@ -220,21 +225,21 @@ def flaky(args, home: Path) -> bool:
             db.session.commit()
             stack.worker()
             began = time.perf_counter()
-            publishing.publish(issue_id)
+            scheduling.publish(issue_id)
             send_id = send_id_of(issue_id)
             while True:  # beat's delivery.sweep, every second instead of every 30 s
                 time.sleep(1)
                 db.session.commit()
-                if delivery.progress(send_id)["done"] >= n or time.perf_counter() - began > 240:
+                if ledger.progress(send_id)["done"] >= n or time.perf_counter() - began > 240:
                     break
-                delivery.sweep()
+                sweeps.sweep()
             elapsed = time.perf_counter() - began
-            counts = delivery.progress(send_id)
+            counts = ledger.progress(send_id)
             bounced = set(db.session.scalars(select(Subscriber.email).where(
                 Subscriber.status == "bounced")))
             retried = db.session.scalar(select(func.count()).select_from(
-                delivery.Delivery).where(delivery.Delivery.send_id == send_id,
-                                         delivery.Delivery.attempts > 1))
+                Delivery).where(Delivery.send_id == send_id,
+                                         Delivery.attempts > 1))
         time.sleep(0.5)
         copies = sink.copies()
     finally:

@@ -39,10 +39,10 @@ def _decided(db_path: Path, comment_id: int) -> bool:
 
 def _post(issue_id: int, n: int) -> int:
     """Store a comment as the comment form does: one row, committed (the feed does the rest)."""
-    from service.avatars import avatar_key
+    from service.comments.avatars import avatar_key
+    from service.core.rendering import comment_markdown_to_html
     from service.extensions import db
     from service.models import Comment
-    from service.rendering import comment_markdown_to_html
 
     body = f"Reader comment number {n}: a thought about the essay."
     comment = Comment(issue_id=issue_id, author_name=f"Reader {n}",
@@ -64,17 +64,18 @@ def measure(broker: str, n: int) -> list[float]:
     with app.app_context():
         from flask_migrate import upgrade
 
-        from service import publishing, settings
-        from service.cli import declare_broker_queue
+        from service.cli.setup import declare_broker_queue
+        from service.core import settings
         from service.extensions import db
+        from service.publishing import scheduling, writing
 
         upgrade()
         declare_broker_queue()
         settings.put("moderation.notify", False)  # measure the decision, not email
         db.session.commit()
-        issue = publishing.create_draft("Latency", "Body", "Ann", "Essays")
+        issue = writing.create_draft("Latency", "Body", "Ann", "Essays")
         db.session.commit()
-        publishing.publish(issue.id)
+        scheduling.publish(issue.id)
         worker = processes.start_worker(env, home / "worker.log", concurrency=2)
         try:
             first = _post(issue.id, 0)
@@ -116,10 +117,11 @@ def queue_page_timing() -> None:
         with app.app_context():
             from flask_migrate import upgrade
 
-            from service import accounts, publishing
+            from service.publishing import writing
+            from service.staff import accounts
 
             upgrade()
-            issue = publishing.create_draft("Busy", "Body", "Ann", "Essays")
+            issue = writing.create_draft("Busy", "Body", "Ann", "Essays")
             db.session.commit()
             now = utcnow()
             rows = [{"issue_id": issue.id, "author_name": f"R{i}", "author_email":

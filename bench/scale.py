@@ -56,8 +56,8 @@ GENERATE = [
 
 
 def generate(app, rows: int) -> None:
-    from service import accounts
     from service.extensions import db
+    from service.staff import accounts
 
     with app.app_context():
         from flask_migrate import upgrade
@@ -143,7 +143,7 @@ def main() -> None:
         app.config["WTF_CSRF_ENABLED"] = False
         generate(app, rows)
         with app.app_context():
-            from service import page_cache
+            from service.comments import page_cache
 
             client = app.test_client()
             client.post("/login", data={"email": "admin@example.com",

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
-
-from . import config as config_module
-from .extensions import csrf, db, limiter, login, migrate
 
 PACKAGE_DIR = Path(__file__).parent
 
@@ -18,41 +16,36 @@ def templates_dir() -> Path:
     return packaged if packaged.is_dir() else PACKAGE_DIR.parent / "templates"
 
 
-def create_app(test_config: dict | None = None) -> Flask:
-    """Build the Flask app: settings, extensions, blueprints."""
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask app: configuration, extensions, every listener and signal, blueprints.
+
+    Nothing in Margins registers itself on import: each line below connects one part.
+    """
+    from service import comments, config, extensions, moderation, newsletter, web, webhooks
+    from service.core import settings
+    from service.newsletter import composing, digests, planning
+    from service.publishing import queries
+
     app = Flask(__name__, template_folder=str(templates_dir()), static_folder="static")
-    app.config.update(config_module.from_environment())
-    if test_config:
-        app.config.update(test_config)
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(app))
-    if app.config.get("TRUSTED_PROXIES"):
-        # behind N reverse proxies: take the client address from X-Forwarded-For (rate
-        # limits, flood checks and the IPs moderators see depend on it)
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        hops = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
-    db.init_app(app)
-    migrate.init_app(app, db, directory=str(PACKAGE_DIR / "migrations"))
-    csrf.init_app(app)
-    login.init_app(app)
-    app.config.setdefault("RATELIMIT_ENABLED", True)
-    limiter.init_app(app)
-    from . import models  # noqa: F401  (registers the tables)
-    from .web import register_blueprints
-
-    register_blueprints(app)
-    from . import delivery  # connects the newsletter's publishing receivers
-
-    delivery.init_app(app)
-    from worker import celery_init_app
-
-    celery_init_app(app)
+    app.config.update(config.from_environment())
+    app.config.update(test_config or {})
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS",
+                          extensions.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
+    config.trust_proxies(app)
+    extensions.init_sqlite()  # WAL, busy timeout, foreign keys on every SQLite connection
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(app, extensions.db, directory=str(PACKAGE_DIR / "migrations"))
+    extensions.csrf.init_app(app)
+    extensions.login.init_app(app)
+    extensions.limiter.init_app(app)
+    extensions.celery_init_app(app)  # the broker binding; worker/ adds tasks and the schedule
+    for defaults in (comments.SETTINGS, moderation.SETTINGS, newsletter.SETTINGS):
+        settings.register(defaults)
+    settings.init_app()  # a process's settings copy is dropped when it changes a setting
+    queries.init_app()  # …and its copies of issue lookups when it changes an issue
+    planning.init_app()  # publishing an issue plans and starts its newsletter send
+    composing.register("issue", composing.IssueComposer.for_send)
+    composing.register("digest", digests.DigestComposer)
+    webhooks.init_app()  # domain signals become webhook deliveries, sent after the commit
+    web.init_app(app)  # blueprints, template filters, error pages, security headers
     return app
-
-
-def _engine_options(app: Flask) -> dict:
-    uri = app.config["SQLALCHEMY_DATABASE_URI"]
-    if uri.startswith("sqlite"):
-        return {"connect_args": {"timeout": 15}}
-    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}

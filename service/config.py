@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PLACEHOLDER_SECRETS = {"", "dev", "change-me", "changeme", "secret"}
@@ -68,6 +71,73 @@ def _secret_file(name: str) -> str | None:
     return os.environ.get(name)
 
 
+@dataclass(frozen=True)
+class SMTPSettings:
+    """One SMTP server, from smtp://user:pass@host:25, smtp+starttls://…:587 or smtps://…:465."""
+
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    mode: str  # "plain", "starttls" or "ssl"
+
+    @classmethod
+    def from_url(cls, url: str) -> SMTPSettings:
+        parts = urlsplit(url)
+        mode = SMTP_SCHEMES.get(parts.scheme)
+        if mode is None:
+            raise ValueError(f"the scheme must be smtp, smtp+starttls or smtps, not "
+                             f"{parts.scheme or 'none'!r}")
+        try:
+            port = parts.port or DEFAULT_PORTS[mode]
+        except ValueError:
+            raise ValueError("the port must be a number") from None
+        if not parts.hostname:
+            raise ValueError("it names no host")
+        return cls(
+            host=parts.hostname,
+            port=port,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            mode=mode,
+        )
+
+
+SMTP_SCHEMES = {"smtp": "plain", "smtp+starttls": "starttls", "smtps": "ssl"}
+DEFAULT_PORTS = {"plain": 25, "starttls": 587, "ssl": 465}
+
+
+def _smtp_urls(name: str, raw: str) -> str:
+    """Check every comma-separated SMTP URL in NAME at start-up; return the value unchanged."""
+    for url in (u.strip() for u in raw.split(",")):
+        if not url:
+            continue
+        try:
+            SMTPSettings.from_url(url)
+        except ValueError as exc:
+            shown = urlsplit(url)._replace(netloc=urlsplit(url).hostname or "").geturl()
+            raise ConfigError(f"{name} is not a mail server URL ({exc}): {shown!r}; use "
+                              "smtp://host:25, smtp+starttls://user:pw@host:587 or "
+                              "smtps://user:pw@host:465") from None
+    return raw
+
+
+def _redis_url(name: str, raw: str) -> str:
+    if raw and not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"{name} must be a redis:// URL, not {raw!r}")
+    return raw
+
+
+def trust_proxies(app: Any) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, take the client address from X-Forwarded-For
+    (rate limits, flood checks and the IPs moderators see depend on it)."""
+    hops = app.config.get("TRUSTED_PROXIES")
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix  # only behind a proxy
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
+
+
 def database_url(url: str) -> str:
     """Normalise postgres URLs to the psycopg 3 driver."""
     for prefix in ("postgres://", "postgresql://"):
@@ -76,7 +146,7 @@ def database_url(url: str) -> str:
     return url
 
 
-def from_environment() -> dict:
+def from_environment() -> dict[str, Any]:
     """Build the Flask config mapping from defaults and the environment."""
     home = home_dir()
     env = os.environ.get("MARGINS_ENV", "development")
@@ -103,6 +173,7 @@ def from_environment() -> dict:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"TIMEZONE {tz!r} is not a known time zone (e.g. Europe/Paris)") from None
+    smtp_url = _smtp_urls("SMTP_URL", _secret_file("SMTP_URL") or "")
     return {
         "MARGINS_ENV": env,
         "MARGINS_HOME": str(home),
@@ -116,7 +187,15 @@ def from_environment() -> dict:
         ),
         "CELERY_BROKER_URL": _secret_file("CELERY_BROKER_URL")
         or f"sqla+sqlite:///{home / 'broker.sqlite'}",
-        "SMTP_URL": _secret_file("SMTP_URL") or "",
+        "SMTP_URL": smtp_url,
+        "NEWSLETTER_SMTP_URLS": _smtp_urls("NEWSLETTER_SMTP_URLS",
+                                           os.environ.get("NEWSLETTER_SMTP_URLS", "")),
+        "SENDRATE_URL": _redis_url("SENDRATE_URL", os.environ.get("SENDRATE_URL", "")),
+        "BOUNCE_DOMAIN": os.environ.get("BOUNCE_DOMAIN", ""),
+        "BOUNCE_MAILDIR": os.environ.get("BOUNCE_MAILDIR", ""),
+        "BOUNCE_WEBHOOK_SECRET": os.environ.get("BOUNCE_WEBHOOK_SECRET", ""),
+        "MARGINS_ADMIN_EMAIL": os.environ.get("MARGINS_ADMIN_EMAIL", ""),
+        "WEB_CONCURRENCY": _int("WEB_CONCURRENCY", 2),
         "MAIL_FROM": os.environ.get("MAIL_FROM", ""),
         "MAILBOX_DIR": str(home / "mailbox"),
         "RATELIMIT_STORAGE_URI": ratelimit_storage,

@@ -138,7 +138,7 @@ def smtp():
 
 @pytest.fixture
 def admin(app):
-    from service import accounts
+    from service.staff import accounts
 
     user, _ = accounts.create_user("alice@example.com", "alice-password-1", "admin", "Alice")
     return user
@@ -146,7 +146,7 @@ def admin(app):
 
 @pytest.fixture
 def moderator(app):
-    from service import accounts
+    from service.staff import accounts
 
     user, _ = accounts.create_user("bob@example.com", "bob-password-12", "moderator", "Bob")
     return user
@@ -206,14 +206,14 @@ def run_worker(app, tmp_path, db_url):
 @pytest.fixture
 def transactions_at_send(monkeypatch) -> list[bool]:
     """For each mail connection opened, whether a database transaction was open (must be False)."""
-    from service import mail
+    from service.mail import transport
 
     seen: list[bool] = []
-    real = mail.connection
+    real = transport.open_url
 
-    def recording():
+    def recording(url: str):
         seen.append(db.session().in_transaction())
-        return real()
+        return real(url)
 
-    monkeypatch.setattr(mail, "connection", recording)
+    monkeypatch.setattr(transport, "open_url", recording)
     return seen

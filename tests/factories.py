@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from itertools import count
 
-from service import publishing
-from service.avatars import avatar_key
+from service.comments.avatars import avatar_key
+from service.core.rendering import comment_markdown_to_html
 from service.extensions import db
 from service.models import Comment
 from service.models.base import utcnow
-from service.rendering import comment_markdown_to_html
+from service.publishing import scheduling, writing
 
 _n = count(1)
 
@@ -20,11 +20,11 @@ def make_issue(title: str | None = None, body: str = "A paragraph about *writing
                days_ago: float | None = None, comments_open: bool = True):
     """Create an issue; published (optionally back-dated) unless publish=False."""
     title = title or f"Issue title {next(_n)}"
-    issue = publishing.create_draft(title, body, author, category, comments_open=comments_open)
+    issue = writing.create_draft(title, body, author, category, comments_open=comments_open)
     db.session.commit()
     if publish:
         when = utcnow() - timedelta(days=days_ago) if days_ago is not None else None
-        publishing.publish(issue.id, when=when)
+        scheduling.publish(issue.id, when=when)
     return issue
 
 

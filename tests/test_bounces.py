@@ -7,9 +7,10 @@ from email.message import EmailMessage
 
 import pytest
 
-from service import bounces
 from service.extensions import db
+from service.mail import headers
 from service.models import Subscriber
+from service.newsletter import bounces
 
 
 def member(email: str = "ann@example.com") -> Subscriber:
@@ -58,30 +59,30 @@ def arf(to: str) -> bytes:
 
 
 def test_verp_address_names_its_subscriber_and_cannot_be_forged(app):
-    address = bounces.verp_address(42)
+    address = headers.verp_address(42)
     assert address.startswith("bounces+42-") and address.endswith("@margins.test")
-    assert bounces.parse_address(address) == ("bounces", 42)
-    assert bounces.parse_address(address.upper()) == ("bounces", 42)  # MTAs may fold case
-    assert bounces.parse_address(address.replace("+42-", "+43-")) is None
+    assert headers.parse_verp(address) == ("bounces", 42)
+    assert headers.parse_verp(address.upper()) == ("bounces", 42)  # MTAs may fold case
+    assert headers.parse_verp(address.replace("+42-", "+43-")) is None
 
 
 def test_hard_bounce_marks_bounced_and_soft_bounce_does_not(app):
     hard, soft = member("hard@example.com"), member("soft@example.com")
-    assert bounces.process_message(dsn(bounces.verp_address(soft.id), "4.2.2")) == "ignored"
-    assert bounces.process_message(dsn(bounces.verp_address(hard.id))) == "bounced"
+    assert bounces.process_message(dsn(headers.verp_address(soft.id), "4.2.2")) == "ignored"
+    assert bounces.process_message(dsn(headers.verp_address(hard.id))) == "bounced"
     assert (status(hard), status(soft)) == ("bounced", "active")
 
 
 def test_feedback_report_marks_complained(app):
     sub = member()
-    assert bounces.process_message(arf(bounces.verp_address(sub.id))) == "complained"
+    assert bounces.process_message(arf(headers.verp_address(sub.id))) == "complained"
     assert status(sub) == "complained"
 
 
 def test_mail_to_the_list_unsubscribe_address_unsubscribes(app):
     sub = member()
     msg = EmailMessage()
-    msg["To"] = bounces.unsubscribe_address(sub.id)
+    msg["To"] = headers.unsubscribe_address(sub.id)
     msg["Subject"] = "unsubscribe"
     msg.set_content("")
     assert bounces.process_message(msg.as_bytes()) == "unsubscribed"
@@ -91,7 +92,7 @@ def test_mail_to_the_list_unsubscribe_address_unsubscribes(app):
 def test_maildir_of_bounces_is_processed_and_emptied(app, tmp_path, runner):
     sub, other = member(), member("b@example.com")
     box = mailbox.Maildir(tmp_path / "bounces", create=True)
-    box.add(dsn(bounces.verp_address(sub.id)))
+    box.add(dsn(headers.verp_address(sub.id)))
     box.add(dsn("someone-else@example.org"))
     result = runner.invoke(["process-bounces", str(tmp_path / "bounces")])
     assert result.exit_code == 0 and "bounced: 1" in result.output
@@ -106,7 +107,7 @@ def app_config():
 
 def test_webhook_needs_the_secret_and_accepts_dsn_or_json(client, app):
     sub, other = member(), member("c@example.com")
-    raw = dsn(bounces.verp_address(sub.id))
+    raw = dsn(headers.verp_address(sub.id))
     assert client.post("/webhooks/bounces", data=raw).status_code == 403
     assert client.post("/webhooks/bounces?token=wrong", data=raw).status_code == 403
     assert status(sub) == "active"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from service import settings
+from service.core import settings
 from service.extensions import db
 from service.models import Comment
 from tests.factories import make_comment, make_issue

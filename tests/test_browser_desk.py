@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from service import publishing
 from service.extensions import db
 from service.models import Issue
+from service.publishing import scheduling
 from tests.support import processes
 from tests.support.browser import chromium, live_server
 
@@ -50,7 +50,7 @@ def test_write_preview_schedule_and_publish(app, admin):
         page.goto(f"{base}/issues/{issue.slug}")
         assert "We couldn’t find that page" in page.content()
         # the beat task runs at the scheduled time (moved forward, not waited for)
-        assert publishing.publish_due(now=issue.publish_at + timedelta(minutes=1)) == [issue.id]
+        assert scheduling.publish_due(now=issue.publish_at + timedelta(minutes=1)) == [issue.id]
         page.goto(f"{base}/issues/{issue.slug}")
         assert page.inner_text("h1") == "Letters from the garden"
         assert "Issue #1" in page.content() and "June 1, 2099" in page.content()

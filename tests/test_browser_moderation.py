@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from service import moderation, settings
+from service.core import settings
 from service.extensions import db
 from service.models import Comment
+from service.moderation import decisions
 from tests.factories import make_issue
 from tests.support.browser import chromium, live_server
 
@@ -41,7 +42,7 @@ def test_post_then_approve_with_the_keyboard_then_see_it_published(app, moderato
         page.wait_for_selector("text=Your comment is awaiting moderation")
         comment = _comment(body)
         assert comment.status == "pending"
-        assert moderation.moderate_comment(comment.id) == "held"  # what the worker does
+        assert decisions.moderate_comment(comment.id) == "held"  # what the worker does
 
         reader = page.context.browser.new_page()
         reader.goto(f"{base}/issues/{issue.slug}")

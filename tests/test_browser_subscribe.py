@@ -7,9 +7,10 @@ import re
 import pytest
 from sqlalchemy import select
 
-from service import settings, subscriptions
+from service.core import settings
 from service.extensions import db
 from service.models import Subscriber
+from service.newsletter import confirmations
 
 
 def reader() -> Subscriber:
@@ -36,7 +37,7 @@ def test_reader_subscribes_confirms_from_the_email_and_picks_a_weekly_digest(
     page.wait_for_selector("text=Check your inbox")
     assert reader().status == "pending"
 
-    subscriptions.sweep()  # what the worker does with the enqueued task
+    confirmations.sweep()  # what the worker does with the enqueued task
     [message] = smtp.sink.to("bea@example.net")
     text = message.get_body(preferencelist=("plain",)).get_content()
     path = re.search(r"http://margins\.test(/subscribe/confirm/\S+)", text).group(1)

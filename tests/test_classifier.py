@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
-from service import classifier
 from service.extensions import db
 from service.models import ClassifierToken
+from service.moderation import classifier
 from tests.factories import make_comment, make_issue
 
 SPAM = ["Cheap pills online, buy now at https://pills.example/buy best price",

@@ -11,7 +11,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 from sqlalchemy import select
 
-from service import commenter_data
+from service.comments import data_requests, retention
 from service.extensions import db
 from service.models import Comment
 from service.models.base import utcnow
@@ -94,7 +94,7 @@ def test_ips_and_user_agents_are_erased_after_the_retention_period(app):
     issue = make_issue()
     old = make_comment(issue, author_ip="192.0.2.1", user_agent="Old/1.0", minutes_ago=31 * 1440)
     new = make_comment(issue, body="New.", author_ip="192.0.2.2", user_agent="New/1.0")
-    assert commenter_data.erase_old_ips() == 1
+    assert retention.erase_old_ips() == 1
     db.session.expire_all()
     assert (old.author_ip, old.user_agent) == ("", "")
     assert (new.author_ip, new.user_agent) == ("192.0.2.2", "New/1.0")
@@ -107,15 +107,15 @@ def test_spam_and_trash_are_purged_after_n_days(app):
     make_comment(issue, body="Old trash.", status="trash", decided_at=long_ago, minutes_ago=45000)
     make_comment(issue, body="New spam.", status="spam", decided_at=utcnow())
     make_comment(issue, body="Old approved.", minutes_ago=45000)
-    assert commenter_data.purge_old() == 2
+    assert retention.purge_old() == 2
     left = db.session.scalars(select(Comment.body_md).order_by(Comment.id)).all()
     assert left == ["New spam.", "Old approved."]
 
 
 def _run_data_tasks(now=None) -> int:
     """What the worker does with the recorded requests (comments.send_data_link)."""
-    return sum(commenter_data.send_link(i, now=now)
-               for i in commenter_data.unsent_requests(older_than_seconds=-1, now=now))
+    return sum(data_requests.send_link(i, now=now)
+               for i in data_requests.unsent_requests(older_than_seconds=-1, now=now))
 
 
 def _data_link(client, smtp, action: str) -> str:

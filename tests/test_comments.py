@@ -8,10 +8,12 @@ import pytest
 from kombu.exceptions import OperationalError
 from sqlalchemy import select
 
-from service import guards, moderation_feed, queue, settings
+from service.comments import guards
+from service.core import queue, settings
 from service.extensions import db
 from service.models import Comment
 from service.models.base import utcnow
+from service.moderation import feed
 from tests.factories import make_comment, make_issue
 
 
@@ -61,9 +63,9 @@ def test_posted_comment_is_pending_and_the_feed_enqueues_its_moderation(app, cli
     assert comment.body_html == "<p>I <em>like</em> this.</p>\n"
     assert comment.author_token and comment.author_ip == "127.0.0.1"
     assert enqueued == []  # the post wrote one row and nothing else
-    assert moderation_feed.dispatch() == 1  # what a worker's feed does on its next poll
+    assert feed.dispatch() == 1  # what a worker's feed does on its next poll
     assert enqueued == [("moderation.moderate_comment", comment.id)]
-    assert moderation_feed.dispatch() == 0  # claimed: no second task
+    assert feed.dispatch() == 0  # claimed: no second task
 
 
 def test_posting_succeeds_when_the_broker_is_down(app, client, monkeypatch):

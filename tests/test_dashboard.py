@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from service import dashboard, maintenance
 from service.extensions import db
 from service.models import Subscriber
 from service.models.base import utcnow
+from service.staff import dashboard, maintenance
 from tests.factories import make_comment, make_issue
 
 

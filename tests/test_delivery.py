@@ -8,11 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from service import delivery, publishing, sendrate, settings
-from service.bounces import parse_address
+from service.core import settings
 from service.extensions import db
+from service.mail.headers import parse_verp
 from service.models import Delivery, Send, Subscriber
 from service.models.base import utcnow
+from service.newsletter import ledger, sending, sendrate, sweeps
+from service.publishing import scheduling
 from tests.factories import make_issue
 from tests.support import servers
 
@@ -50,21 +52,21 @@ def test_publishing_emails_each_active_issue_subscriber_once(app, smtp):
     issue = make_issue("The long view", body="Some **words** worth reading.")
     send = the_send(issue)
     assert len(rows(send)) == 3
-    assert delivery.drain(send.id) == 3
+    assert sending.drain(send.id) == 3
     received = sorted(m["To"] for m in smtp.sink.messages)
     assert received == [f"Reader {i} <reader{i}@example.com>" for i in range(3)]
     assert all(r.status == "sent" and r.message_id and r.sent_at for r in rows(send))
     assert db.session.get(Send, send.id, populate_existing=True).status == "finished"
-    publishing.unpublish(issue.id)
-    publishing.publish(issue.id)
-    assert delivery.drain(send.id) == 0 and len(smtp.sink.messages) == 3
+    scheduling.unpublish(issue.id)
+    scheduling.publish(issue.id)
+    assert sending.drain(send.id) == 0 and len(smtp.sink.messages) == 3
 
 
 def test_issue_email_carries_the_bulk_and_unsubscribe_headers(app, smtp):
     app.config["SMTP_URL"] = smtp.url
     sub = add_subscriber("ann@example.com")
     issue = make_issue("Headers")
-    delivery.drain(the_send(issue).id)
+    sending.drain(the_send(issue).id)
     msg, envelope = smtp.sink.messages[0], smtp.sink.envelopes[0]
     one_click, mailto = [v.strip(" <>") for v in msg["List-Unsubscribe"].split(",")]
     assert one_click.startswith("http://margins.test/unsubscribe/")
@@ -73,7 +75,7 @@ def test_issue_email_carries_the_bulk_and_unsubscribe_headers(app, smtp):
     assert msg["List-Id"] == '"Margins Test" <newsletter.margins.test>'
     assert msg["Archived-At"] == f"<http://margins.test/issues/{issue.slug}>"
     assert msg["Precedence"] == "bulk" and msg["Auto-Submitted"] == "auto-generated"
-    assert parse_address(envelope.mail_from) == ("bounces", sub.id)
+    assert parse_verp(envelope.mail_from) == ("bounces", sub.id)
     html = msg.get_body(preferencelist=("html",)).get_content()
     text = msg.get_body(preferencelist=("plain",)).get_content()
     assert "View in browser" in html and "<style" not in html and 'style="' in html
@@ -92,14 +94,14 @@ def test_temporary_failure_451_retries_with_backoff_then_delivers(app, smtp):
     answers = iter(["451 4.3.0 try again later"] * 2)
     smtp.sink.reply = lambda envelope: next(answers, None)
     send = the_send(make_issue("Busy server"))
-    delivery.drain(send.id)
+    sending.drain(send.id)
     [row] = rows(send)
     assert row.status == "sent" and row.attempts == 3
     assert len(smtp.sink.to("slow@example.com")) == 1
 
 
 def test_backoff_grows_exponentially_with_jitter(app):
-    delays = [delivery.backoff(n).total_seconds() for n in (1, 2, 3, 4)]
+    delays = [ledger.retry_delay(n).total_seconds() for n in (1, 2, 3, 4)]
     for n, delay in enumerate(delays):
         assert 60 * 2**n * 0.5 <= delay <= 60 * 2**n
 
@@ -119,7 +121,7 @@ def test_user_unknown_marks_the_subscriber_bounced_and_other_5xx_only_fails(app,
 
     smtp.sink.reply = reply
     send = the_send(make_issue("Refusals"))
-    delivery.drain(send.id)
+    sending.drain(send.id)
     status = {r.subscriber_id: r.status for r in rows(send)}
     assert status == {gone.id: "failed", blocked.id: "failed", fine.id: "sent"}
     subs = {s.id: s.status for s in db.session.scalars(
@@ -132,7 +134,7 @@ def test_unreachable_server_leaves_rows_queued_for_a_later_retry(app):
     add_subscriber("a@example.com")
     add_subscriber("b@example.com")
     send = the_send(make_issue("Nobody home"))
-    assert delivery.drain(send.id) == 0
+    assert sending.drain(send.id) == 0
     assert all(r.status == "queued" and r.attempts == 1 and r.retry_at > utcnow()
                and "Connection" in r.last_error for r in rows(send))
 
@@ -147,27 +149,27 @@ def test_errors_pause_the_send_and_resume_sends_the_rest_exactly_once(app, smtp)
     refusing = {"on": True}
     smtp.sink.reply = lambda envelope: "451 4.7.1 slow down" if refusing["on"] else None
     send = the_send(make_issue("Pause me"))
-    delivery.drain(send.id)
+    sending.drain(send.id)
     assert db.session.get(Send, send.id, populate_existing=True).status == "paused"
-    assert delivery.drain(send.id) == 0  # a paused send is not claimed
+    assert sending.drain(send.id) == 0  # a paused send is not claimed
     refusing["on"] = False
-    delivery.resume(send.id, "alice@example.com")
-    delivery.drain(send.id)
+    sweeps.resume(send.id, "alice@example.com")
+    sending.drain(send.id)
     assert sorted(m["To"] for m in smtp.sink.messages) == sorted(
         f"Reader {i} <reader{i}@example.com>" for i in range(6))
-    assert delivery.progress(send.id) | {} == {"queued": 0, "sending": 0, "sent": 6,
+    assert ledger.progress(send.id) | {} == {"queued": 0, "sending": 0, "sent": 6,
                                                 "failed": 0, "total": 6, "done": 6}
 
 
 def test_lease_sweep_returns_claims_of_a_dead_worker(app):
     audience(3)
     send = the_send(make_issue("Lease"))
-    _token, ids = delivery.claim(send.id, 10)
-    assert len(ids) == 3 and delivery.claim(send.id, 10)[1] == []
-    delivery.sweep(utcnow() + timedelta(seconds=10))  # within the lease: nothing moves
+    _token, ids = ledger.claim(send.id, 10)
+    assert len(ids) == 3 and ledger.claim(send.id, 10)[1] == []
+    sweeps.sweep(utcnow() + timedelta(seconds=10))  # within the lease: nothing moves
     assert all(r.status == "sending" for r in rows(send))
-    delivery.sweep(utcnow() + timedelta(hours=1))
-    assert sorted(delivery.claim(send.id, 10)[1]) == sorted(ids)
+    sweeps.sweep(utcnow() + timedelta(hours=1))
+    assert sorted(ledger.claim(send.id, 10)[1]) == sorted(ids)
 
 
 def test_concurrent_claimers_never_take_the_same_row(app):
@@ -178,7 +180,7 @@ def test_concurrent_claimers_never_take_the_same_row(app):
     def claimer(slot: int) -> None:
         with app.app_context():
             while True:
-                _, ids = delivery.claim(send.id, 7)
+                _, ids = ledger.claim(send.id, 7)
                 if not ids:
                     break
                 taken[slot] += ids
@@ -199,7 +201,7 @@ def test_subscriber_who_leaves_after_planning_gets_nothing(app, smtp):
     send = the_send(make_issue("Goodbye"))
     db.session.get(Subscriber, leaves.id).status = "unsubscribed"
     db.session.commit()
-    delivery.drain(send.id)
+    sending.drain(send.id)
     assert [m["To"] for m in smtp.sink.messages] == ["stays@example.com"]
     assert stays.id != leaves.id
 
@@ -247,7 +249,7 @@ def test_batches_are_spread_over_several_smtp_servers(app, smtp):
     audience(4)
     with SMTPServer(servers.free_port()) as second:
         app.config["NEWSLETTER_SMTP_URLS"] = f"{smtp.url}, {second.url}"
-        delivery.drain(the_send(make_issue("Two servers")).id)
+        sending.drain(the_send(make_issue("Two servers")).id)
         assert len(smtp.sink.messages) == len(second.sink.messages) == 2
 
 
@@ -256,7 +258,7 @@ def test_a_stored_name_with_a_line_break_fails_its_row_not_the_send(app, smtp):
     add_subscriber("ok@example.com")
     evil = add_subscriber("evil@example.com", name="Eve\r\nBcc: victim@example.org")
     send = the_send(make_issue("Injection"))
-    delivery.drain(send.id)
+    sending.drain(send.id)
     status = {r.subscriber_id: (r.status, r.last_error) for r in rows(send)}
     assert status[evil.id][0] == "failed" and "control characters" in status[evil.id][1]
     assert [m["To"] for m in smtp.sink.messages] == ["ok@example.com"]
@@ -270,7 +272,7 @@ def test_sending_takes_tokens_from_the_shared_bucket_of_its_server(app, smtp):
     settings.put("newsletter.rate_per_second", 1000)
     db.session.commit()
     audience(3)
-    delivery.drain(the_send(make_issue("Metered")).id)
+    sending.drain(the_send(make_issue("Metered")).id)
     bucket = db.session.get(SendRate, f"127.0.0.1:{smtp.port}")
     assert bucket is not None and bucket.tokens < 1000
     assert len(smtp.sink.messages) == 3
@@ -287,7 +289,7 @@ def test_a_send_with_nobody_to_send_to_is_finished_at_once(app):
 
 @pytest.mark.parametrize("leaving", ["unsubscribe", "complaint"])
 def test_someone_leaving_during_a_send_gets_nothing_more(app, smtp, leaving):
-    from service import bounces, subscriptions
+    from service.newsletter import bounces, subscriptions
 
     app.config["SMTP_URL"] = smtp.url
     subs = [add_subscriber(f"{n}@example.com") for n in ("first", "leaver", "last")]
@@ -304,7 +306,7 @@ def test_someone_leaving_during_a_send_gets_nothing_more(app, smtp, leaving):
                 db.session.remove()
 
     smtp.sink.reply = reply
-    assert delivery.drain(send.id) == 2
+    assert sending.drain(send.id) == 2
     assert [m["To"] for m in smtp.sink.messages] == ["first@example.com", "last@example.com"]
     row = {r.subscriber_id: r for r in rows(send)}[leaver_id]
     assert row.status == "failed" and row.last_error.startswith("skipped: subscriber is")

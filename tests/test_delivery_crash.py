@@ -13,11 +13,12 @@ from datetime import timedelta
 
 import pytest
 
-from service import delivery, settings
-from service.cli import declare_broker_queue
+from service.cli.setup import declare_broker_queue
+from service.core import settings
 from service.extensions import db
 from service.models import Subscriber
 from service.models.base import utcnow
+from service.newsletter import ledger, sweeps
 from tests.factories import make_issue
 from tests.support import processes
 
@@ -54,18 +55,18 @@ def test_kill_9_mid_send_then_restart_delivers_each_subscriber_exactly_once(
         processes.stop(first, signal.SIGKILL)
         db.session.commit()
         at_kill = len(smtp.sink.messages)
-        counts = delivery.progress(1)
+        counts = ledger.progress(1)
         assert counts["sent"] < N and at_kill < N  # it died mid-send
         smtp.sink.reply = None
         lease = float(settings.get("newsletter.lease_seconds"))
         # What beat does once the lease has run out: the dead worker's claims go back to the
         # queue (done before the new workers start, so none of their fresh claims is "old").
-        delivery.sweep(now=utcnow() + timedelta(seconds=lease + 1))
+        sweeps.sweep(now=utcnow() + timedelta(seconds=lease + 1))
         workers = [start(tmp_path, db_url, broker, smtp, f"worker-{n}") for n in (2, 3)]
 
         def finished():
             db.session.commit()
-            return delivery.progress(1)["done"] == N
+            return ledger.progress(1)["done"] == N
 
         processes.wait_for(finished, timeout=120, what="the restarted workers to finish")
     finally:
@@ -75,4 +76,4 @@ def test_kill_9_mid_send_then_restart_delivers_each_subscriber_exactly_once(
     assert set(copies) == {f"r{i:03d}@example.com" for i in range(N)}
     repeated = [address for address, n in copies.items() if n > 1]
     assert len(repeated) <= 1 and max(copies.values()) <= 2
-    assert delivery.progress(1)["sent"] == N
+    assert ledger.progress(1)["sent"] == N

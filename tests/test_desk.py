@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from service import publishing
 from service.extensions import db
 from service.models import Event, Issue
 from service.models.base import utcnow
+from service.publishing import scheduling
 from tests.conftest import login
 from tests.factories import make_issue
 
@@ -80,7 +80,7 @@ def test_schedule_is_entered_in_the_site_timezone(admin_client):
     assert (paris.hour, paris.minute) == (9, 30)
     page = admin_client.get(f"/admin/issues/{issue.id}").get_data(as_text=True)
     assert "at 9:30 am" in page and "Europe/Paris" in page
-    assert publishing.publish_due(now=issue.publish_at + timedelta(seconds=1)) == [issue.id]
+    assert scheduling.publish_due(now=issue.publish_at + timedelta(seconds=1)) == [issue.id]
 
 
 def test_scheduling_in_the_past_is_refused_and_keeps_the_text(admin_client):
@@ -132,7 +132,7 @@ def test_publishing_without_email_records_the_choice(admin_client):
 def test_scheduled_time_keeps_its_offset(app):
     when = datetime(2030, 7, 1, 7, 30, tzinfo=UTC)
     issue = make_issue("Summer", publish=False)
-    publishing.schedule(issue.id, when)
+    scheduling.schedule(issue.id, when)
     db.session.expire_all()
     assert db.session.get(Issue, issue.id).publish_at == when
 

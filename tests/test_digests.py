@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from service import delivery, digests, settings
+from service.core import settings
 from service.extensions import db
 from service.models import Delivery, Send, Subscriber
+from service.newsletter import digests, sending
 from tests.factories import make_comment, make_issue
 
 MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # ISO week 2026-W48
@@ -32,16 +33,16 @@ def reader(email: str, mode: str, days: float = 30) -> Subscriber:
 
 def issue_at(title: str, when: datetime):
     issue = make_issue(title, publish=False)
-    from service import publishing
+    from service.publishing import scheduling
 
-    publishing.publish(issue.id, when=when)
+    scheduling.publish(issue.id, when=when)
     return issue
 
 
 def run(now: datetime) -> list[int]:
     planned = digests.plan(now)
     for send_id in planned:
-        delivery.drain(send_id)
+        sending.drain(send_id)
     return planned
 
 
@@ -123,7 +124,7 @@ def test_cli_send_digest_shows_progress(mail_to, runner, app):
 
 
 def test_a_reader_who_leaves_while_the_digest_is_sending_gets_none(mail_to, app):
-    from service import subscriptions
+    from service.newsletter import subscriptions
 
     reader("stays@example.com", "weekly")
     leaver_id = reader("leaves@example.com", "weekly").id

@@ -11,7 +11,8 @@ import psycopg
 import pytest
 from sqlalchemy import func, select
 
-from service import guards, settings
+from service.comments import guards
+from service.core import settings
 from service.extensions import db
 from service.models import Comment
 from service.models.base import utcnow

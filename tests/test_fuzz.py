@@ -11,11 +11,13 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from service import guards, settings, subscriptions
+from service.comments import guards
+from service.core import settings
 from service.extensions import db
 from service.importers import wxr
 from service.models import Comment, Issue, Subscriber
 from service.models.base import utcnow
+from service.newsletter import subscriptions
 from tests.conftest import shared_file
 from tests.factories import make_comment, make_issue
 
@@ -149,7 +151,7 @@ def test_wxr_importer_refuses_mangled_files_whole(app, tmp_path):
         before = (count(Issue), count(Comment))
         try:
             report = wxr.import_file(str(path))
-        except wxr.ImportError_ as exc:
+        except wxr.WXRFileError as exc:
             message = str(exc)
             assert message and "\n" not in message
             assert (count(Issue), count(Comment)) == before  # nothing stored half-way

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from service import guards, settings
+from service.comments import guards
+from service.core import settings
 from service.extensions import db
 from service.models.base import utcnow
 

@@ -7,6 +7,7 @@ import mailbox
 import pytest
 
 from service import mail
+from service.config import SMTPSettings
 
 
 @pytest.fixture
@@ -76,9 +77,9 @@ def test_without_smtp_mail_lands_in_the_local_mailbox(app, tmp_path, admin_clien
 
 
 def test_smtp_url_forms():
-    s = mail.SMTPSettings.from_url("smtp+starttls://user%40x:p%2Fw@mail.example.org")
+    s = SMTPSettings.from_url("smtp+starttls://user%40x:p%2Fw@mail.example.org")
     assert (s.host, s.port, s.username, s.password, s.mode) == (
         "mail.example.org", 587, "user@x", "p/w", "starttls")
-    assert mail.SMTPSettings.from_url("smtps://h").port == 465
+    assert SMTPSettings.from_url("smtps://h").port == 465
     with pytest.raises(ValueError, match="scheme"):
-        mail.SMTPSettings.from_url("http://h")
+        SMTPSettings.from_url("http://h")

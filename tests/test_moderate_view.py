@@ -7,9 +7,10 @@ import time
 import pytest
 from itsdangerous.timed import TimestampSigner
 
-from service import accounts, moderation, moderator_notify
 from service.extensions import db
 from service.models import Comment, Event, User
+from service.moderation import actions, decisions, notices
+from service.staff import accounts
 from tests.conftest import login
 from tests.factories import make_comment, make_issue
 
@@ -77,9 +78,9 @@ def test_a_wrong_role_is_refused_everywhere(client, pending):
 
 def test_a_deactivated_moderator_loses_access_at_once(mod_client, pending, admin, moderator):
     assert mod_client.get("/moderate/pending").status_code == 200
-    from service import staff
+    from service.staff import team
 
-    staff.set_active(moderator.id, False, admin)
+    team.set_active(moderator.id, False, admin)
     _refused_everywhere(mod_client, pending.id, lambda r, url: r.status_code == 302)
 
 
@@ -177,7 +178,7 @@ def test_admin_changes_moderation_settings(admin_client):
 # --- signed one-click links -----------------------------------------------------------------
 
 def test_a_link_get_shows_a_confirmation_and_changes_nothing(client, pending, moderator):
-    token = moderator_notify.link_token("approve", pending.id, moderator.id)
+    token = notices.link_token("approve", pending.id, moderator.id)
     page = client.get(f"/moderate/link/approve/{token}")
     assert page.status_code == 200 and "Approve this comment?" in page.get_data(as_text=True)
     assert _status(pending.id) == "pending"
@@ -190,7 +191,7 @@ def test_a_link_get_shows_a_confirmation_and_changes_nothing(client, pending, mo
 
 
 def test_a_tampered_link_is_refused(client, pending, moderator):
-    token = moderator_notify.link_token("spam", pending.id, moderator.id)
+    token = notices.link_token("spam", pending.id, moderator.id)
     forged = token[:-3] + ("aaa" if not token.endswith("aaa") else "bbb")
     assert client.get(f"/moderate/link/spam/{forged}").status_code == 400
     assert client.post(f"/moderate/link/spam/{forged}").status_code == 400
@@ -198,10 +199,10 @@ def test_a_tampered_link_is_refused(client, pending, moderator):
 
 
 def test_a_link_for_another_purpose_is_refused(client, pending, moderator):
-    token = moderator_notify.link_token("approve", pending.id, moderator.id)
+    token = notices.link_token("approve", pending.id, moderator.id)
     assert client.post(f"/moderate/link/spam/{token}").status_code == 400
     assert client.post(f"/moderate/link/delete/{token}").status_code == 400
-    from service import tokens
+    from service.core import tokens
 
     other = tokens.make("confirm", {"c": pending.id, "u": moderator.id})
     assert client.post(f"/moderate/link/approve/{other}").status_code == 400
@@ -212,7 +213,7 @@ def test_an_expired_link_is_refused(client, pending, moderator, monkeypatch):
     real = TimestampSigner.get_timestamp
     monkeypatch.setattr(TimestampSigner, "get_timestamp",
                         lambda self: int(time.time()) - 3 * 86400 - 60)
-    token = moderator_notify.link_token("approve", pending.id, moderator.id)
+    token = notices.link_token("approve", pending.id, moderator.id)
     monkeypatch.setattr(TimestampSigner, "get_timestamp", real)
     response = client.post(f"/moderate/link/approve/{token}")
     assert response.status_code == 400 and "expired" in response.get_data(as_text=True)
@@ -220,19 +221,19 @@ def test_an_expired_link_is_refused(client, pending, moderator, monkeypatch):
 
 
 def test_a_link_of_a_deactivated_moderator_is_refused(client, pending, moderator, admin):
-    from service import staff
+    from service.staff import team
 
-    token = moderator_notify.link_token("approve", pending.id, moderator.id)
-    staff.set_active(moderator.id, False, admin)
+    token = notices.link_token("approve", pending.id, moderator.id)
+    team.set_active(moderator.id, False, admin)
     assert client.post(f"/moderate/link/approve/{token}").status_code == 403
     assert _status(pending.id) == "pending"
 
 
 def test_a_late_task_after_a_link_decision_changes_nothing(client, issue, moderator):
     comment = make_comment(issue, status="pending", moderation_due=True, body="Hello")
-    token = moderator_notify.link_token("spam", comment.id, moderator.id)
+    token = notices.link_token("spam", comment.id, moderator.id)
     client.post(f"/moderate/link/spam/{token}")
-    assert moderation.moderate_comment(comment.id) is None
+    assert decisions.moderate_comment(comment.id) is None
     assert _status(comment.id) == "spam"
 
 
@@ -246,8 +247,8 @@ def test_a_malformed_or_naive_cursor_still_shows_a_page(mod_client, pending):
 
 def test_a_link_never_overrides_a_decision_made_since_the_email(client, pending, moderator,
                                                                   admin):
-    token = moderator_notify.link_token("spam", pending.id, moderator.id)
-    moderation.act("approve", [pending.id], admin.email)
+    token = notices.link_token("spam", pending.id, moderator.id)
+    actions.act("approve", [pending.id], admin.email)
     page = client.get(f"/moderate/link/spam/{token}")
     assert page.headers["Cache-Control"] == "private, no-store"
     assert f"already decided: <strong>approved</strong> by {admin.email}" in page.get_data(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from service import classifier, moderation, settings
+from service.core import queue, settings
 from service.extensions import db
 from service.models import ClassifierTraining, Comment, Event
+from service.moderation import actions, classifier, decisions
 from tests.factories import make_comment, make_issue
 
 SPAMMY = "Buy cheap pills online now at the best price pharmacy"
@@ -41,7 +42,7 @@ def _train_spam(issue, n=3):
 
 def test_a_first_comment_is_held_with_its_reasons(issue):
     comment = _pending(issue)
-    assert moderation.moderate_comment(comment.id) == "held"
+    assert decisions.moderate_comment(comment.id) == "held"
     fresh = _fresh(comment.id)
     assert fresh.status == "pending" and not fresh.moderation_due
     assert fresh.decision == "held" and "first comment" in fresh.decision_reasons
@@ -52,7 +53,7 @@ def test_a_first_comment_is_held_with_its_reasons(issue):
 def test_a_known_commenter_is_approved_automatically(issue):
     make_comment(issue, status="approved", author_token="tok")
     comment = _pending(issue, author_token="tok")
-    assert moderation.moderate_comment(comment.id) == "approved"
+    assert decisions.moderate_comment(comment.id) == "approved"
     fresh = _fresh(comment.id)
     assert fresh.status == "approved" and fresh.decided_at is not None
 
@@ -60,14 +61,14 @@ def test_a_known_commenter_is_approved_automatically(issue):
 def test_without_require_known_clean_comments_are_approved(issue):
     settings.put("moderation.require_known", False)
     db.session.commit()
-    assert moderation.moderate_comment(_pending(issue).id) == "approved"
+    assert decisions.moderate_comment(_pending(issue).id) == "approved"
 
 
 def test_disallowed_words_mark_spam_and_remember_pending(issue):
     settings.put("moderation.disallowed_words", ["pills"])
     db.session.commit()
     comment = _pending(issue, body=SPAMMY)
-    assert moderation.moderate_comment(comment.id) == "spam"
+    assert decisions.moderate_comment(comment.id) == "spam"
     fresh = _fresh(comment.id)
     assert (fresh.status, fresh.previous_status) == ("spam", "pending")
     assert "disallowed word “pills” in body" in fresh.decision_reasons
@@ -79,11 +80,11 @@ def test_the_classifier_marks_spam_only_when_trained_and_above_the_threshold(iss
     settings.put("moderation.spam_threshold", 0.9)
     db.session.commit()
     spam = _pending(issue, body=SPAMMY)
-    assert moderation.moderate_comment(spam.id) == "spam"
+    assert decisions.moderate_comment(spam.id) == "spam"
     assert "classifier spam score" in _fresh(spam.id).decision_reasons
     settings.put("moderation.classifier_min_trained", 50)
     db.session.commit()
-    assert moderation.moderate_comment(_pending(issue, body=SPAMMY).id) == "held"
+    assert decisions.moderate_comment(_pending(issue, body=SPAMMY).id) == "held"
 
 
 def test_the_classifier_never_approves_by_itself(issue):
@@ -91,15 +92,15 @@ def test_the_classifier_never_approves_by_itself(issue):
     settings.put("moderation.classifier_min_trained", 3)
     db.session.commit()
     comment = _pending(issue, body="Thoughtful reply about essays")
-    assert moderation.moderate_comment(comment.id) == "held"
+    assert decisions.moderate_comment(comment.id) == "held"
     assert _fresh(comment.id).spam_score < 0.5
 
 
 def test_running_the_task_twice_changes_nothing_the_second_time(issue):
     comment = _pending(issue)
-    assert moderation.moderate_comment(comment.id) == "held"
+    assert decisions.moderate_comment(comment.id) == "held"
     before = _fresh(comment.id).decision_reasons
-    assert moderation.moderate_comment(comment.id) is None
+    assert decisions.moderate_comment(comment.id) is None
     assert _fresh(comment.id).decision_reasons == before
     events = db.session.query(Event).filter_by(subject_type="comment", subject_id=comment.id)
     assert events.count() == 1
@@ -109,8 +110,8 @@ def test_a_late_task_never_overrides_a_moderator(issue):
     settings.put("moderation.disallowed_words", ["pills"])
     db.session.commit()
     comment = _pending(issue, body=SPAMMY)
-    moderation.act("approve", [comment.id], "bob@example.com")
-    assert moderation.moderate_comment(comment.id) is None
+    actions.act("approve", [comment.id], "bob@example.com")
+    assert decisions.moderate_comment(comment.id) is None
     fresh = _fresh(comment.id)
     assert fresh.status == "approved" and fresh.decision == ""
 
@@ -124,15 +125,15 @@ def test_any_error_in_a_check_holds_never_spams(issue, monkeypatch):
 
     monkeypatch.setattr(classifier, "score", broken)
     comment = _pending(issue, body=SPAMMY)
-    assert moderation.moderate_comment(comment.id) == "held"
+    assert decisions.moderate_comment(comment.id) == "held"
     assert "a check failed (RuntimeError)" in _fresh(comment.id).decision_reasons
 
 
 def test_approve_trains_ham_and_spam_trains_spam_and_each_is_audited(issue):
     comment = _pending(issue, body="Kind words about essays")
-    moderation.act("approve", [comment.id], "bob@example.com")
+    actions.act("approve", [comment.id], "bob@example.com")
     assert db.session.get(ClassifierTraining, comment.id).label == "ham"
-    moderation.act("spam", [comment.id], "bob@example.com")
+    actions.act("spam", [comment.id], "bob@example.com")
     fresh = _fresh(comment.id)
     assert (fresh.status, fresh.previous_status) == ("spam", "approved")
     assert db.session.get(ClassifierTraining, comment.id).label == "spam"
@@ -144,27 +145,27 @@ def test_approve_trains_ham_and_spam_trains_spam_and_each_is_audited(issue):
 
 def test_not_spam_and_restore_return_to_the_previous_state(issue):
     comment = make_comment(issue, status="approved")
-    moderation.act("spam", [comment.id], "bob@example.com")
-    moderation.act("notspam", [comment.id], "bob@example.com")
+    actions.act("spam", [comment.id], "bob@example.com")
+    actions.act("notspam", [comment.id], "bob@example.com")
     assert _fresh(comment.id).status == "approved"
-    moderation.act("reject", [comment.id], "bob@example.com")
+    actions.act("reject", [comment.id], "bob@example.com")
     assert _fresh(comment.id).status == "trash"
     assert db.session.get(ClassifierTraining, comment.id) is None
-    moderation.act("restore", [comment.id], "bob@example.com")
+    actions.act("restore", [comment.id], "bob@example.com")
     assert _fresh(comment.id).status == "approved"
 
 
 def test_the_same_action_twice_is_recorded_once(issue):
     comment = _pending(issue)
-    assert moderation.act("approve", [comment.id], "bob@example.com") == [comment.id]
-    assert moderation.act("approve", [comment.id], "bob@example.com") == []
+    assert actions.act("approve", [comment.id], "bob@example.com") == [comment.id]
+    assert actions.act("approve", [comment.id], "bob@example.com") == []
     assert _events("comment.approve") == 1
 
 
 def test_delete_removes_the_comment_and_its_training(issue):
     comment = _pending(issue, body="Spam spam")
-    moderation.act("spam", [comment.id], "bob@example.com")
-    moderation.act("delete", [comment.id], "bob@example.com")
+    actions.act("spam", [comment.id], "bob@example.com")
+    actions.act("delete", [comment.id], "bob@example.com")
     assert _fresh(comment.id) is None
     assert classifier.stats() == (0, 0)
     assert _events("comment.deleted") == 1
@@ -174,7 +175,7 @@ def test_edit_rerenders_and_retrains(issue):
     comment = make_comment(issue, body="Old words")
     classifier.learn(comment, "ham")
     db.session.commit()
-    moderation.edit(comment.id, "bob@example.com", "Rita", "rita@example.net", "",
+    actions.edit(comment.id, "bob@example.com", "Rita", "rita@example.net", "",
                     "New *words* <script>x</script>")
     fresh = _fresh(comment.id)
     assert "<em>words</em>" in fresh.body_html and "<script" not in fresh.body_html
@@ -182,13 +183,13 @@ def test_edit_rerenders_and_retrains(issue):
 
     assert db.session.get(ClassifierToken, "old").ham == 0
     assert db.session.get(ClassifierToken, "new").ham == 1
-    with pytest.raises(moderation.ModerationError):
-        moderation.edit(comment.id, "bob", "Evil\r\nBcc: x", "a@b.c", "", "text")
+    with pytest.raises(actions.ModerationError):
+        actions.edit(comment.id, "bob", "Evil\r\nBcc: x", "a@b.c", "", "text")
 
 
 def test_reply_as_author_is_approved_and_approves_the_parent(issue, moderator):
     parent = _pending(issue)
-    reply = moderation.reply_as_author(parent.id, moderator, "Thanks, *Rita*.")
+    reply = actions.reply_as_author(parent.id, moderator, "Thanks, *Rita*.")
     assert _fresh(parent.id).status == "approved"
     fresh = _fresh(reply.id)
     assert fresh.status == "approved" and fresh.is_author_reply and fresh.parent_id == parent.id
@@ -196,10 +197,10 @@ def test_reply_as_author_is_approved_and_approves_the_parent(issue, moderator):
 
 def test_ban_adds_email_and_ip_and_future_comments_are_spam(issue):
     comment = _pending(issue, email="troll@example.org", author_ip="198.51.100.4")
-    assert moderation.ban(comment.id, "bob@example.com") == ["troll@example.org", "198.51.100.4"]
+    assert actions.ban(comment.id, "bob@example.com") == ["troll@example.org", "198.51.100.4"]
     assert _fresh(comment.id).status == "spam"
     again = _pending(issue, email="other@example.org", author_ip="198.51.100.4")
-    assert moderation.moderate_comment(again.id) == "spam"
+    assert decisions.moderate_comment(again.id) == "spam"
 
 
 def test_approval_and_holding_enqueue_what_follows_after_the_commit(issue, monkeypatch):
@@ -211,10 +212,10 @@ def test_approval_and_holding_enqueue_what_follows_after_the_commit(issue, monke
         sent.append((name, args, db.session.get(Comment, args[0]).status if args else None))
         return True
 
-    monkeypatch.setattr(moderation, "enqueue", record)
+    monkeypatch.setattr(queue, "enqueue", record)
     held = _pending(issue)
-    moderation.moderate_comment(held.id)
-    moderation.act("approve", [held.id], "bob@example.com")
+    decisions.moderate_comment(held.id)
+    actions.act("approve", [held.id], "bob@example.com")
     assert sent == [("moderation.notify_moderators", (), None),
                     ("comments.notify_replies", (held.id,), "approved")]
 
@@ -234,7 +235,7 @@ def test_a_classifier_spam_decision_names_its_clues(issue):
     settings.put("moderation.classifier_min_trained", 3)
     db.session.commit()
     comment = _pending(issue, body=SPAMMY)
-    moderation.moderate_comment(comment.id)
+    decisions.moderate_comment(comment.id)
     assert "clues: " in _fresh(comment.id).decision_reasons
 
 
@@ -246,12 +247,12 @@ def test_an_uncertain_classifier_score_holds_even_a_known_commenter(issue):
     db.session.commit()
     make_comment(issue, status="approved", author_token="tok", body="Earlier kind words.")
     comment = _pending(issue, body=SPAMMY, author_token="tok")
-    assert moderation.moderate_comment(comment.id) == "held"
+    assert decisions.moderate_comment(comment.id) == "held"
     fresh = _fresh(comment.id)
     assert fresh.status == "pending" and "(uncertain)" in fresh.decision_reasons
     settings.put("moderation.hold_threshold", 1.0)  # holding by score switched off
     db.session.commit()
-    assert moderation.moderate_comment(_pending(issue, body=SPAMMY + " again",
+    assert decisions.moderate_comment(_pending(issue, body=SPAMMY + " again",
                                                 author_token="tok").id) == "approved"
 
 
@@ -259,8 +260,8 @@ def test_edit_refuses_an_invalid_email_or_a_header_injection(issue):
     comment = make_comment(issue, body="Words", email="rita@example.net")
     for bad in ("not an address", "rita@example.net\r\nBcc: all@example.org",
                 "rita@example.net\nBcc: all@example.org"):
-        with pytest.raises(moderation.ModerationError):
-            moderation.edit(comment.id, "bob@example.com", "Rita", bad, "", "Words")
+        with pytest.raises(actions.ModerationError):
+            actions.edit(comment.id, "bob@example.com", "Rita", bad, "", "Words")
     assert _fresh(comment.id).author_email == "rita@example.net"
-    moderation.edit(comment.id, "bob@example.com", "Rita", "Rita@Example.NET", "", "Words")
-    assert _fresh(comment.id).author_email == "Rita@example.net"  # normalised like a post
+    actions.edit(comment.id, "bob@example.com", "Rita", "Rita@Example.NET", "", "Words")
+    assert _fresh(comment.id).author_email == "rita@example.net"  # normalised like a post

@@ -8,10 +8,11 @@ from datetime import timedelta
 
 import pytest
 
-from service import moderation_feed, queue
+from service.core import queue
 from service.extensions import db
 from service.models import Comment
 from service.models.base import utcnow
+from service.moderation import feed
 from tests.factories import make_comment, make_issue
 
 
@@ -37,47 +38,47 @@ def test_only_due_comments_are_claimed_oldest_first_and_only_once(issue):
     make_comment(issue, status="approved", body="Decided long ago")
     make_comment(issue, status="pending", moderation_due=False, body="Held for a moderator")
     ids = _due(issue, 3)
-    assert moderation_feed.claim(limit=2) == ids[:2]
-    assert moderation_feed.claim() == ids[2:]
-    assert moderation_feed.claim() == []
+    assert feed.claim(limit=2) == ids[:2]
+    assert feed.claim() == ids[2:]
+    assert feed.claim() == []
 
 
 def test_a_claim_whose_task_was_lost_is_taken_again_after_the_lease(issue):
     ids = _due(issue, 2)
-    assert moderation_feed.claim(lease_seconds=60) == ids
+    assert feed.claim(lease_seconds=60) == ids
     later = utcnow() + timedelta(seconds=30)
-    assert moderation_feed.claim(lease_seconds=60, now=later) == []  # still held
+    assert feed.claim(lease_seconds=60, now=later) == []  # still held
     later = utcnow() + timedelta(seconds=61)
-    assert moderation_feed.claim(lease_seconds=60, now=later) == ids
+    assert feed.claim(lease_seconds=60, now=later) == ids
 
 
 def test_dispatch_enqueues_one_task_per_claimed_comment(issue, sent):
     ids = _due(issue, 3)
-    assert moderation_feed.dispatch() == 3
+    assert feed.dispatch() == 3
     assert sent == [("moderation.moderate_comment", i) for i in ids]
-    assert moderation_feed.dispatch() == 0 and len(sent) == 3
+    assert feed.dispatch() == 0 and len(sent) == 3
 
 
 def test_a_decided_comment_is_never_claimed_even_when_its_lease_ran_out(issue, sent):
     (comment_id,) = _due(issue, 1)
-    assert moderation_feed.claim() == [comment_id]
+    assert feed.claim() == [comment_id]
     comment = db.session.get(Comment, comment_id)
     comment.moderation_due, comment.status = False, "approved"  # the task ran
     db.session.commit()
-    assert moderation_feed.claim(now=utcnow() + timedelta(hours=1)) == []
+    assert feed.claim(now=utcnow() + timedelta(hours=1)) == []
 
 
 def test_when_the_broker_is_down_the_claims_are_handed_back(issue, monkeypatch):
     ids = _due(issue, 3)
     accepted = iter([True, False])  # the broker takes one task, then goes away
     monkeypatch.setattr(queue, "enqueue", lambda *args, **kw: next(accepted, False))
-    with pytest.raises(moderation_feed.BrokerUnavailable, match="2 comment"):
-        moderation_feed.dispatch()
+    with pytest.raises(feed.BrokerUnavailable, match="2 comment"):
+        feed.dispatch()
     db.session.expire_all()
     claimed = {c.id: c.moderation_claimed_at for c in db.session.query(Comment).all()}
     assert claimed[ids[0]] is not None  # its task went out
     assert claimed[ids[1]] is None and claimed[ids[2]] is None  # free for the next poll
-    assert moderation_feed.claim() == ids[1:]
+    assert feed.claim() == ids[1:]
 
 
 def test_feeds_polling_at_once_split_the_due_comments(app, issue):
@@ -86,15 +87,15 @@ def test_feeds_polling_at_once_split_the_due_comments(app, issue):
     taken: list[list[int]] = []
     start = threading.Barrier(3)
 
-    def feed():
+    def one_feed():
         with app.app_context():
             start.wait()
             mine = []
-            while batch := moderation_feed.claim(limit=7):
+            while batch := feed.claim(limit=7):
                 mine += batch
             taken.append(mine)
 
-    threads = [threading.Thread(target=feed) for _ in range(3)]
+    threads = [threading.Thread(target=one_feed) for _ in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:

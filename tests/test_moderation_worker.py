@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from service.core.queue import enqueue
 from service.extensions import db
 from service.models import Comment
-from service.queue import enqueue
 from tests.factories import make_comment, make_issue
 from tests.support import processes
 

@@ -7,8 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from service import moderation, moderator_notify, staff
 from service.models.base import utcnow
+from service.moderation import decisions, notices
+from service.staff import team
 from tests.factories import make_comment, make_issue
 from tests.support.servers import free_port
 
@@ -21,14 +22,14 @@ def issue(app, smtp, admin, moderator):
 
 def _held(issue, body: str, **fields):
     comment = make_comment(issue, status="pending", moderation_due=True, body=body, **fields)
-    assert moderation.moderate_comment(comment.id) == "held"
+    assert decisions.moderate_comment(comment.id) == "held"
     return comment
 
 
 def test_each_moderator_gets_one_email_listing_the_held_comments(issue, smtp):
     _held(issue, "First held words", email="first@example.net", author_ip="192.0.2.7")
     _held(issue, "Second held words")
-    assert moderator_notify.notify_moderators() == 2
+    assert notices.notify_moderators() == 2
     bob = smtp.sink.to("bob@example.com")
     assert len(bob) == 1 and len(smtp.sink.to("alice@example.com")) == 1
     text = bob[0].get_body(preferencelist=("plain",)).get_content()
@@ -40,38 +41,38 @@ def test_each_moderator_gets_one_email_listing_the_held_comments(issue, smtp):
 
 def test_emails_are_batched_per_interval_and_never_repeat_a_comment(issue, smtp):
     _held(issue, "Early comment")
-    assert moderator_notify.notify_moderators() == 2
+    assert notices.notify_moderators() == 2
     _held(issue, "Later comment")
-    assert moderator_notify.notify_moderators() == 0  # within the interval: wait
-    assert moderator_notify.notify_moderators(now=utcnow() + timedelta(minutes=6)) == 2
+    assert notices.notify_moderators() == 0  # within the interval: wait
+    assert notices.notify_moderators(now=utcnow() + timedelta(minutes=6)) == 2
     later = smtp.sink.to("bob@example.com")[-1].get_body(preferencelist=("plain",)).get_content()
     assert "Later comment" in later and "Early comment" not in later
-    assert moderator_notify.notify_moderators(now=utcnow() + timedelta(minutes=20)) == 0
+    assert notices.notify_moderators(now=utcnow() + timedelta(minutes=20)) == 0
 
 
 def test_deactivated_staff_get_no_email(issue, smtp, admin, moderator):
-    staff.set_active(moderator.id, False, admin)
+    team.set_active(moderator.id, False, admin)
     _held(issue, "Only for active staff")
-    assert moderator_notify.notify_moderators() == 1
+    assert notices.notify_moderators() == 1
     assert smtp.sink.to("bob@example.com") == []
 
 
 def test_the_links_are_bound_to_action_and_moderator(issue, moderator):
-    token = moderator_notify.link_token("approve", 42, moderator.id)
-    assert moderator_notify.read_link("approve", token) == (42, moderator.id)
-    from service.tokens import TokenError
+    token = notices.link_token("approve", 42, moderator.id)
+    assert notices.read_link("approve", token) == (42, moderator.id)
+    from service.core.tokens import TokenError
 
     with pytest.raises(TokenError):
-        moderator_notify.read_link("spam", token)
+        notices.read_link("spam", token)
 
 
 def test_a_failed_email_is_sent_again_on_the_next_run(app, issue, smtp):
     _held(issue, "Held while the mail server was down")
     app.config["SMTP_URL"] = f"smtp://127.0.0.1:{free_port()}"  # nothing listens there
-    assert moderator_notify.notify_moderators() == 0
+    assert notices.notify_moderators() == 0
     app.config["SMTP_URL"] = smtp.url
     assert smtp.sink.messages == []
-    assert moderator_notify.notify_moderators() == 2  # the next beat run: nothing was lost
+    assert notices.notify_moderators() == 2  # the next beat run: nothing was lost
     text = smtp.sink.to("bob@example.com")[0].get_body(preferencelist=("plain",)).get_content()
     assert "Held while the mail server was down" in text
-    assert moderator_notify.notify_moderators(now=utcnow() + timedelta(minutes=6)) == 0
+    assert notices.notify_moderators(now=utcnow() + timedelta(minutes=6)) == 0

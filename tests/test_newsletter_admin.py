@@ -7,10 +7,10 @@ import io
 
 from sqlalchemy import select
 
-from service import delivery
 from service.extensions import db
 from service.models import Send, Subscriber
 from service.models.base import utcnow
+from service.newsletter import sending
 from tests.conftest import login
 from tests.factories import make_issue
 
@@ -99,11 +99,11 @@ def test_send_page_shows_progress_and_pause_resume_sends_nothing_twice(admin_cli
     page = admin_client.get(f"/admin/newsletter/sends/{send.id}").data
     assert b'http-equiv="refresh"' in page and b"0 sent" in page and b"4 queued" in page
     admin_client.post(f"/admin/newsletter/sends/{send.id}/pause")
-    assert delivery.drain(send.id) == 0
+    assert sending.drain(send.id) == 0
     page = admin_client.get(f"/admin/newsletter/sends/{send.id}").data
     assert b"paused" in page and b"Resume" in page
     admin_client.post(f"/admin/newsletter/sends/{send.id}/resume")
-    delivery.drain(send.id)
+    sending.drain(send.id)
     progress = admin_client.get(f"/admin/newsletter/sends/{send.id}.json").json
     assert progress["sent"] == 4 and progress["status"] == "finished"
     assert len(smtp.sink.messages) == 4

@@ -9,11 +9,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from service import commenter_data, guards, moderation, page_cache, publishing, settings, site
+from service.comments import data_requests, guards, page_cache
+from service.core import settings
 from service.extensions import db
 from service.importers import wxr
 from service.models import Comment, Issue
 from service.models.base import utcnow
+from service.moderation import actions, decisions
+from service.publishing import writing
 from tests.factories import make_comment, make_issue
 from tests.support.queries import statements
 
@@ -53,21 +56,21 @@ def test_second_view_is_served_without_reading_comments(client, issue, warm):
 def test_approving_shows_the_comment(client, issue, warm):
     held = make_comment(issue, body="Held for a moderator.", status="pending")
     assert "Held for a moderator." not in page(client, issue)
-    moderation.act("approve", [held.id], "mod@example.com")
+    actions.act("approve", [held.id], "mod@example.com")
     shown = page(client, issue)
     assert "Held for a moderator." in shown and "2 responses" in shown
 
 
 def test_spam_reject_restore_and_delete_each_change_the_page(client, issue, warm):
-    moderation.act("spam", [warm.id], "mod")
+    actions.act("spam", [warm.id], "mod")
     assert "First and" not in page(client, issue)
-    moderation.act("notspam", [warm.id], "mod")
+    actions.act("notspam", [warm.id], "mod")
     assert "First and" in page(client, issue)
-    moderation.act("reject", [warm.id], "mod")
+    actions.act("reject", [warm.id], "mod")
     assert "No responses yet" in page(client, issue)
-    moderation.act("restore", [warm.id], "mod")
+    actions.act("restore", [warm.id], "mod")
     assert "1 response to" in page(client, issue)
-    moderation.act("delete", [warm.id], "mod")
+    actions.act("delete", [warm.id], "mod")
     assert "No responses yet" in page(client, issue)
 
 
@@ -77,21 +80,21 @@ def test_worker_decision_shows_the_comment(client, issue, warm):
     assert "Waiting for the worker." not in page(client, issue)
     settings.put("moderation.require_known", False)
     db.session.commit()
-    assert moderation.moderate_comment(held.id) == "approved"
+    assert decisions.moderate_comment(held.id) == "approved"
     assert "Waiting for the worker." in page(client, issue)
 
 
 def test_edit_and_author_reply_show_at_once(client, issue, warm, admin):
-    moderation.edit(warm.id, "mod", "Ada L.", "ada@example.net", "", "Edited *text*.")
+    actions.edit(warm.id, "mod", "Ada L.", "ada@example.net", "", "Edited *text*.")
     shown = page(client, issue)
     assert "Edited <em>text</em>." in shown and "Ada L." in shown
-    moderation.reply_as_author(warm.id, admin, "Thanks, Ada.")
+    actions.reply_as_author(warm.id, admin, "Thanks, Ada.")
     shown = page(client, issue)
     assert "Thanks, Ada." in shown and "2 responses" in shown
 
 
 def test_commenter_erasing_their_comments_empties_the_page(client, issue, warm):
-    assert commenter_data.delete_all(warm.avatar_key) == 1
+    assert data_requests.delete_all(warm.avatar_key) == 1
     assert "No responses yet" in page(client, issue)
 
 
@@ -102,10 +105,10 @@ def test_raw_sql_change_is_seen_too(client, issue, warm):
 
 
 def test_issue_title_edit_and_closing_comments_change_the_thread(client, issue, warm):
-    publishing.save(issue.id, {"title": "Renamed", "body_md": "Body."})
+    writing.save(issue.id, {"title": "Renamed", "body_md": "Body."})
     assert "1 response to “Renamed”" in page(client, issue)
     assert 'class="comment-reply-link"' in page(client, issue)
-    publishing.save(issue.id, {"title": "Renamed", "comments_open": False})
+    writing.save(issue.id, {"title": "Renamed", "comments_open": False})
     closed = page(client, issue)
     assert "Comments on this entry are closed." in closed
     assert 'class="comment-reply-link"' not in closed
@@ -211,5 +214,4 @@ def test_site_timezone_change_shows_new_times(client, issue, warm):
     before = comment_time(page(client, issue))
     settings.put("site.timezone", "Asia/Tokyo")
     db.session.commit()
-    site.forget()  # as the settings page does (tests share one app context across requests)
     assert comment_time(page(client, issue)) != before

@@ -20,12 +20,12 @@ def test_home_lists_latest_issues_with_excerpts(client):
 def test_drafts_and_scheduled_issues_are_never_public(client):
     from datetime import timedelta
 
-    from service import publishing
     from service.models.base import utcnow
+    from service.publishing import scheduling
 
     draft = make_issue("Secret draft", publish=False)
     later = make_issue("Secret scheduled", publish=False)
-    publishing.schedule(later.id, utcnow() + timedelta(days=1))
+    scheduling.schedule(later.id, utcnow() + timedelta(days=1))
     for url in ("/", "/archive", "/feed.atom", "/sitemap.xml", "/category/essays"):
         body = client.get(url).get_data(as_text=True)
         assert "Secret" not in body and draft.slug not in body, url

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service import page_cache
+from service.comments import page_cache
 from service.extensions import db
 from service.models import Comment, Subscriber
 from service.models.base import utcnow

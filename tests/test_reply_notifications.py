@@ -9,10 +9,12 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from service import moderation, reply_notifications, tokens
+from service.comments import reply_consent, reply_notices
+from service.core import queue, tokens
 from service.extensions import db
 from service.models import Comment, ReplySubscription, Subscriber
 from service.models.base import utcnow
+from service.moderation import actions, decisions
 from service.web.comments import COOKIE, COOKIE_PURPOSE
 from tests.factories import make_comment, make_issue
 from tests.support import processes
@@ -52,40 +54,40 @@ def _thread(**reply_fields):
 def _post_and_approve(client, issue, **fields) -> Comment:
     post_comment(client, issue, **fields)
     comment = db.session.scalars(select(Comment).order_by(Comment.id.desc())).first()
-    moderation.act("approve", [comment.id], "bob@example.com")
+    actions.act("approve", [comment.id], "bob@example.com")
     return comment
 
 
 def test_no_confirmation_email_before_a_moderator_or_the_rules_approve(
         app, client, smtp, enqueued, monkeypatch):  # noqa: F811
-    monkeypatch.setattr(moderation, "enqueue", lambda name, *args, **kw: enqueued.append(
+    monkeypatch.setattr(queue, "enqueue", lambda name, *args, **kw: enqueued.append(
         (name, *args)))
     issue = make_issue()
     post_comment(client, issue, email=PARENT_EMAIL, notify_replies="1", comment="Buy pills.")
     held = db.session.scalars(select(Comment)).one()
-    assert moderation.moderate_comment(held.id) == "held"  # a first comment: held
+    assert decisions.moderate_comment(held.id) == "held"  # a first comment: held
     assert db.session.scalar(select(ReplySubscription)) is None
     assert not [task for task in enqueued if task[0] == "comments.send_reply_optin"]
-    moderation.act("spam", [held.id], "bob@example.com")
+    actions.act("spam", [held.id], "bob@example.com")
     later = utcnow() + timedelta(minutes=2)
-    assert reply_notifications.unsent_optins(now=later) == []  # the sweep sends nothing either
+    assert reply_consent.unsent_optins(now=later) == []  # the sweep sends nothing either
     assert smtp.sink.messages == []
-    moderation.act("approve", [held.id], "bob@example.com")  # not spam after all
+    actions.act("approve", [held.id], "bob@example.com")  # not spam after all
     row = db.session.scalar(select(ReplySubscription))
     assert ("comments.send_reply_optin", row.id) in enqueued
 
 
 def test_ticking_the_box_sends_one_confirmation_link(
         app, client, smtp, enqueued, monkeypatch):  # noqa: F811
-    monkeypatch.setattr(moderation, "enqueue", lambda name, *args, **kw: enqueued.append(
+    monkeypatch.setattr(queue, "enqueue", lambda name, *args, **kw: enqueued.append(
         (name, *args)))
     issue = make_issue()
     _post_and_approve(client, issue, email=PARENT_EMAIL, notify_replies="1")
     row = db.session.scalar(select(ReplySubscription))
     assert row.status == "pending"
     assert ("comments.send_reply_optin", row.id) in enqueued
-    assert reply_notifications.send_optin(row.id) is True
-    assert reply_notifications.send_optin(row.id) is False  # at most one a day
+    assert reply_consent.send_optin(row.id) is True
+    assert reply_consent.send_optin(row.id) is False  # at most one a day
     (message,) = smtp.sink.to(PARENT_EMAIL)
     assert "Confirm" in message["Subject"]
 
@@ -94,11 +96,11 @@ def test_a_lost_confirmation_enqueue_is_swept_up(app, client, smtp, enqueued):  
     issue = make_issue()
     _post_and_approve(client, issue, email=PARENT_EMAIL, notify_replies="1")  # enqueue "lost"
     row = db.session.scalar(select(ReplySubscription))
-    assert reply_notifications.unsent_optins() == []  # younger than a minute: maybe in flight
+    assert reply_consent.unsent_optins() == []  # younger than a minute: maybe in flight
     later = utcnow() + timedelta(minutes=2)
-    assert reply_notifications.unsent_optins(now=later) == [row.id]
-    reply_notifications.send_optin(row.id)
-    assert reply_notifications.unsent_optins(now=later) == []
+    assert reply_consent.unsent_optins(now=later) == [row.id]
+    reply_consent.send_optin(row.id)
+    assert reply_consent.unsent_optins(now=later) == []
     assert len(smtp.sink.to(PARENT_EMAIL)) == 1
 
 
@@ -106,26 +108,26 @@ def test_confirmation_link_shows_a_page_and_the_button_confirms(app, client, smt
     issue = make_issue()
     _post_and_approve(client, issue, email=PARENT_EMAIL, notify_replies="1")
     row = db.session.scalar(select(ReplySubscription))
-    reply_notifications.send_optin(row.id)
+    reply_consent.send_optin(row.id)
     path = _link(smtp.sink.messages[0], r"http://margins\.test/\S+")
     page = client.get(path)
     assert page.status_code == 200 and "Yes, email me replies" in page.get_data(as_text=True)
-    assert reply_notifications.consent(PARENT_EMAIL) == "pending"  # a GET changes nothing
+    assert reply_consent.consent(PARENT_EMAIL) == "pending"  # a GET changes nothing
     assert client.post(path).status_code == 200
-    assert reply_notifications.consent(PARENT_EMAIL) == "confirmed"
+    assert reply_consent.consent(PARENT_EMAIL) == "confirmed"
 
 
 def test_unconfirmed_addresses_get_no_notifications(app, smtp):
     _, _, reply = _thread()
-    assert reply_notifications.notify(reply.id) == 0
+    assert reply_notices.notify(reply.id) == 0
     assert smtp.sink.messages == []
 
 
 def test_an_approved_reply_notifies_the_confirmed_parent_author(app, smtp):
     _confirmed()
     issue, _, reply = _thread()
-    assert reply_notifications.notify(reply.id) == 1
-    assert reply_notifications.notify(reply.id) == 0  # idempotent
+    assert reply_notices.notify(reply.id) == 1
+    assert reply_notices.notify(reply.id) == 0  # idempotent
     (message,) = smtp.sink.messages
     assert message["To"] == PARENT_EMAIL
     assert message["Subject"] == "Replying Rae replied to your comment on “Notes in the margin”"
@@ -138,14 +140,14 @@ def test_an_approved_reply_notifies_the_confirmed_parent_author(app, smtp):
 def test_pending_replies_notify_nobody(app, smtp):
     _confirmed()
     _, _, reply = _thread(status="pending")
-    assert reply_notifications.notify(reply.id) == 0
+    assert reply_notices.notify(reply.id) == 0
     assert smtp.sink.messages == []
 
 
 def test_nobody_is_notified_of_their_own_reply(app, smtp):
     _confirmed()
     _, _, reply = _thread(email=PARENT_EMAIL.upper())
-    assert reply_notifications.notify(reply.id) == 0
+    assert reply_notices.notify(reply.id) == 0
     assert smtp.sink.messages == []
 
 
@@ -156,16 +158,16 @@ def test_at_most_three_notifications_per_hour_per_recipient(app, smtp):
         make_comment(issue, parent=parent, body=f"More {n}.", email=f"r{n}@example.net")
         for n in range(3)
     ]
-    assert [reply_notifications.notify(r.id) for r in replies] == [1, 1, 1, 0]
+    assert [reply_notices.notify(r.id) for r in replies] == [1, 1, 1, 0]
     assert len(smtp.sink.to(PARENT_EMAIL)) == 3
 
 
 def test_active_subscribers_need_no_second_confirmation(app, smtp):
     db.session.add(Subscriber(email=PARENT_EMAIL, status="active"))
     db.session.commit()
-    assert reply_notifications.prepare_optin(PARENT_EMAIL) is None
+    assert reply_consent.prepare_optin(PARENT_EMAIL) is None
     _, _, reply = _thread()
-    assert reply_notifications.notify(reply.id) == 1
+    assert reply_notices.notify(reply.id) == 1
 
 
 @pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": True}])
@@ -173,21 +175,21 @@ def test_one_click_stop_works_without_a_csrf_token(app, client, smtp):
     app.config["SMTP_URL"] = smtp.url
     _confirmed()
     issue, parent, reply = _thread()
-    reply_notifications.notify(reply.id)
+    reply_notices.notify(reply.id)
     stop = urlsplit(smtp.sink.messages[0]["List-Unsubscribe"].strip("<>")).path
     assert "Stop reply emails" in client.get(stop).get_data(as_text=True)
     response = client.post(stop, data={"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200
-    assert reply_notifications.consent(PARENT_EMAIL) == "stopped"
+    assert reply_consent.consent(PARENT_EMAIL) == "stopped"
     later = make_comment(issue, parent=parent, body="Later.", email="later@example.net")
-    assert reply_notifications.notify(later.id) == 0
+    assert reply_notices.notify(later.id) == 0
 
 
 def test_a_stop_link_cannot_confirm(app):
     row = _confirmed()
-    stop_token = tokens.make(reply_notifications.STOP_PURPOSE, row.id)
+    stop_token = tokens.make(reply_consent.STOP_PURPOSE, row.id)
     with pytest.raises(tokens.TokenError):
-        reply_notifications.confirm(stop_token)
+        reply_consent.confirm(stop_token)
 
 
 @pytest.mark.slow
@@ -229,50 +231,50 @@ def _subscriber(email: str = PARENT_EMAIL) -> Subscriber:
 def test_turning_replies_off_in_the_newsletter_preferences_stops_them(app, client, smtp):
     sub = _subscriber()
     issue, parent, reply = _thread()
-    assert reply_notifications.notify(reply.id) == 1
+    assert reply_notices.notify(reply.id) == 1
     prefs = f"/subscribe/preferences/{tokens.make('preferences', sub.id)}"
     client.post(prefs, data={"delivery": "issue", "name": ""})  # the box unticked
-    assert reply_notifications.consent(PARENT_EMAIL) == "stopped"
+    assert reply_consent.consent(PARENT_EMAIL) == "stopped"
     second = make_comment(issue, parent=parent, body="Second.", email="b@example.net")
-    assert reply_notifications.notify(second.id) == 0
+    assert reply_notices.notify(second.id) == 0
     client.post(prefs, data={"delivery": "issue", "name": "", "reply_notifications": "1"})
-    assert reply_notifications.consent(PARENT_EMAIL) == "confirmed"
+    assert reply_consent.consent(PARENT_EMAIL) == "confirmed"
     third = make_comment(issue, parent=parent, body="Third.", email="c@example.net")
-    assert reply_notifications.notify(third.id) == 1
+    assert reply_notices.notify(third.id) == 1
     assert len(smtp.sink.to(PARENT_EMAIL)) == 2
 
 
 @pytest.mark.parametrize("ending", ["unsubscribe", "bounce", "complaint"])
 def test_leaving_the_newsletter_stops_reply_notifications(app, smtp, ending):
-    from service import bounces, subscriptions
+    from service.newsletter import bounces, subscriptions
 
     sub = _subscriber()
     issue, parent, reply = _thread()
-    assert reply_notifications.notify(reply.id) == 1  # stores a confirmed reply row
+    assert reply_notices.notify(reply.id) == 1  # stores a confirmed reply row
     if ending == "unsubscribe":
         subscriptions.unsubscribe(sub.id)
     else:
         bounces.process_event(ending, PARENT_EMAIL)
-    assert reply_notifications.consent(PARENT_EMAIL) == "stopped"
+    assert reply_consent.consent(PARENT_EMAIL) == "stopped"
     assert db.session.scalar(select(ReplySubscription.status)) == "stopped"
     later = make_comment(issue, parent=parent, body="Later.", email="later@example.net")
-    assert reply_notifications.notify(later.id) == 0
+    assert reply_notices.notify(later.id) == 0
     assert len(smtp.sink.to(PARENT_EMAIL)) == 1
 
 
 def test_replies_confirmed_again_after_unsubscribing_are_sent(app, client, smtp):
-    from service import subscriptions
+    from service.newsletter import subscriptions
 
     subscriptions.unsubscribe(_subscriber().id)
     issue, parent, reply = _thread()
-    assert reply_notifications.notify(reply.id) == 0
-    row_id = reply_notifications.prepare_optin(PARENT_EMAIL)
+    assert reply_notices.notify(reply.id) == 0
+    row_id = reply_consent.prepare_optin(PARENT_EMAIL)
     db.session.commit()
-    reply_notifications.send_optin(row_id)
+    reply_consent.send_optin(row_id)
     client.post(_link(smtp.sink.messages[0], r"http://margins\.test/\S+"))
-    assert reply_notifications.consent(PARENT_EMAIL) == "confirmed"
+    assert reply_consent.consent(PARENT_EMAIL) == "confirmed"
     later = make_comment(issue, parent=parent, body="Later.", email="later@example.net")
-    assert reply_notifications.notify(later.id) == 1
+    assert reply_notices.notify(later.id) == 1
 
 
 def test_a_notification_that_failed_to_send_is_retried_by_the_sweep(app, smtp):
@@ -282,14 +284,14 @@ def test_a_notification_that_failed_to_send_is_retried_by_the_sweep(app, smtp):
     _confirmed()
     _, _, reply = _thread()
     app.config["SMTP_URL"] = f"smtp://127.0.0.1:{free_port()}"  # the mail server is down
-    assert reply_notifications.notify(reply.id) == 0
-    assert reply_notifications.notify(reply.id) == 0  # claimed: no second claim, no duplicate
+    assert reply_notices.notify(reply.id) == 0
+    assert reply_notices.notify(reply.id) == 0  # claimed: no second claim, no duplicate
     assert db.session.scalars(select(ReplyNotice.status)).all() == ["pending"]
     app.config["SMTP_URL"] = smtp.url
-    assert reply_notifications.retry_unsent() == 0  # too young: the first try may be running
+    assert reply_notices.retry_unsent() == 0  # too young: the first try may be running
     later = utcnow() + timedelta(minutes=10)
-    assert reply_notifications.retry_unsent(now=later) == 1
-    assert reply_notifications.retry_unsent(now=later + timedelta(minutes=10)) == 0
+    assert reply_notices.retry_unsent(now=later) == 1
+    assert reply_notices.retry_unsent(now=later + timedelta(minutes=10)) == 0
     (message,) = smtp.sink.to(PARENT_EMAIL)
     assert "I disagree, kindly." in message.get_body(preferencelist=("plain",)).get_content()
     db.session.expire_all()
@@ -301,24 +303,24 @@ def test_no_transaction_is_open_while_talking_to_smtp(app, smtp, transactions_at
 
     _confirmed()
     issue, parent, reply = _thread()
-    assert reply_notifications.notify(reply.id) == 1
+    assert reply_notices.notify(reply.id) == 1
     other = make_comment(issue, parent=parent, body="Retry me.", email="x@example.net")
     db.session.add(ReplyNotice(
         comment_id=other.id, email=PARENT_EMAIL, status="pending", attempts=1,
         sent_at=utcnow() - timedelta(hours=2)))
     db.session.commit()
-    assert reply_notifications.retry_unsent() == 1
-    optin = reply_notifications.prepare_optin("newcomer@example.net")
+    assert reply_notices.retry_unsent() == 1
+    optin = reply_consent.prepare_optin("newcomer@example.net")
     db.session.commit()
-    assert reply_notifications.send_optin(optin)
+    assert reply_consent.send_optin(optin)
     assert transactions_at_send == [False, False, False]
 
 
 def test_an_automatic_approval_sends_the_confirmation(
         app, client, smtp, enqueued, monkeypatch):  # noqa: F811
-    from service import settings
+    from service.core import settings
 
-    monkeypatch.setattr(moderation, "enqueue", lambda name, *args, **kw: enqueued.append(
+    monkeypatch.setattr(queue, "enqueue", lambda name, *args, **kw: enqueued.append(
         (name, *args)))
     settings.put("moderation.require_known", False)
     db.session.commit()
@@ -326,8 +328,8 @@ def test_an_automatic_approval_sends_the_confirmation(
     post_comment(client, issue, email=PARENT_EMAIL, notify_replies="1")
     comment = db.session.scalars(select(Comment)).one()
     assert db.session.scalar(select(ReplySubscription)) is None  # nothing before the decision
-    assert moderation.moderate_comment(comment.id) == "approved"
+    assert decisions.moderate_comment(comment.id) == "approved"
     row = db.session.scalar(select(ReplySubscription))
     assert ("comments.send_reply_optin", row.id) in enqueued
-    assert reply_notifications.send_optin(row.id) is True
+    assert reply_consent.send_optin(row.id) is True
     assert "Confirm" in smtp.sink.to(PARENT_EMAIL)[0]["Subject"]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from service import rules, settings
+from service.core.errors import FieldErrors
+from service.core import settings
 from service.extensions import db
 from service.models import Subscriber
+from service.moderation import rule_settings, rules
 from tests.factories import make_comment, make_issue
 
 
@@ -106,11 +108,11 @@ def test_settings_page_values_are_validated(app):
     form = {"max_links": "3", "notify_interval_minutes": "5", "link_days": "3",
             "classifier_min_trained": "20", "spam_threshold": "0.98",
             "banned_ips": "10.0.0.0/8\n\n", "words": " casino \nloan", "require_known": "1"}
-    rules.configure(form, "alice@example.com")
+    rule_settings.configure(form, "alice@example.com")
     assert settings.get("moderation.words") == ["casino", "loan"]
     assert settings.get("moderation.banned_ips") == ["10.0.0.0/8"]
     assert settings.get("moderation.hold_all") is False
-    with pytest.raises(rules.SettingsError, match="not an IP"):
-        rules.configure({**form, "banned_ips": "10.0.0.300"}, "alice@example.com")
-    with pytest.raises(rules.SettingsError, match="threshold"):
-        rules.configure({**form, "spam_threshold": "0.2"}, "alice@example.com")
+    with pytest.raises(FieldErrors, match="not an IP"):
+        rule_settings.configure({**form, "banned_ips": "10.0.0.300"}, "alice@example.com")
+    with pytest.raises(FieldErrors, match="threshold"):
+        rule_settings.configure({**form, "spam_threshold": "0.2"}, "alice@example.com")

@@ -6,9 +6,10 @@ import re
 
 import pytest
 
-from service import staff, tokens
+from service.core import tokens
 from service.extensions import db
 from service.models import User
+from service.staff import team
 from tests.conftest import login
 
 
@@ -42,7 +43,7 @@ def test_an_admin_invites_a_moderator_who_sets_a_password(admin_client, mailed):
 
 
 def test_an_invitation_cannot_be_forged_or_reused_for_another_role(app, admin, mailed):
-    staff.invite("dave@example.com", "moderator", admin)
+    team.invite("dave@example.com", "moderator", admin)
     token = _invite_link(mailed, "dave@example.com").rsplit("/", 1)[1]
     client = app.test_client()
     assert client.get(f"/staff/accept/{token[:-2]}xx").status_code == 400
@@ -61,8 +62,8 @@ def test_roles_change_and_the_last_admin_stays(admin_client, admin, moderator):
     admin_client.post(f"/staff/{moderator.id}/role", data={"role": "admin"})
     assert db.session.get(User, moderator.id).role == "admin"
     admin_client.post(f"/staff/{moderator.id}/role", data={"role": "moderator"})
-    with pytest.raises(staff.StaffError, match="at least one active admin"):
-        staff.set_role(admin.id, "moderator", admin)
+    with pytest.raises(team.StaffError, match="at least one active admin"):
+        team.set_role(admin.id, "moderator", admin)
 
 
 def test_deactivating_ends_access_and_login(admin_client, client, moderator, app):
@@ -70,8 +71,8 @@ def test_deactivating_ends_access_and_login(admin_client, client, moderator, app
     assert not db.session.get(User, moderator.id).active
     other = app.test_client()
     assert login(other, "bob@example.com", "bob-password-12").status_code == 401
-    with pytest.raises(staff.StaffError, match="your own"):
-        staff.set_active(db.session.query(User).filter_by(role="admin").one().id, False,
+    with pytest.raises(team.StaffError, match="your own"):
+        team.set_active(db.session.query(User).filter_by(role="admin").one().id, False,
                          db.session.query(User).filter_by(role="admin").one())
 
 

@@ -8,10 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from service import settings, subscriptions, tokens
+from service.core import settings, tokens
 from service.extensions import db
 from service.models import Subscriber
 from service.models.base import utcnow
+from service.newsletter import confirmations, subscriptions
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ def main(html: bytes) -> str:
 def test_confirmation_link_opens_a_page_and_only_the_post_confirms(client, mail_to):
     response = subscribe_form(client, "Ann@Example.com", "Ann")
     assert b"Check your inbox" in response.data
-    assert subscriptions.sweep() == 1
+    assert confirmations.sweep() == 1
     [message] = mail_to.sink.messages
     assert message["To"] == "ann@example.com"  # no display name until confirmed
     confirm = link(message, "subscribe/confirm")
@@ -68,7 +69,7 @@ def test_the_answer_is_the_same_for_new_pending_and_active_addresses(client, mai
     active = subscribe_form(client, "old@example.com")
     assert new.status_code == again.status_code == active.status_code == 200
     assert main(new.data) == main(again.data) == main(active.data)
-    subscriptions.sweep()
+    confirmations.sweep()
     assert [m["To"] for m in mail_to.sink.messages] == ["new@example.com"]
 
 
@@ -76,21 +77,21 @@ def test_at_most_one_confirmation_per_address_per_hour(app, mail_to):
     start = utcnow()
     for minutes in (0, 10, 59):
         subscriptions.subscribe("bomb@example.com", now=start + timedelta(minutes=minutes))
-        subscriptions.sweep(now=start + timedelta(minutes=minutes))
+        confirmations.sweep(now=start + timedelta(minutes=minutes))
     assert len(mail_to.sink.messages) == 1
     subscriptions.subscribe("bomb@example.com", now=start + timedelta(minutes=61))
-    subscriptions.sweep(now=start + timedelta(minutes=61))
+    confirmations.sweep(now=start + timedelta(minutes=61))
     assert len(mail_to.sink.messages) == 2
 
 
 def test_one_reminder_after_24_hours_if_the_link_was_not_used(app, mail_to):
     start = utcnow()
     subscriptions.subscribe("slow@example.com", now=start)
-    subscriptions.sweep(now=start)
-    subscriptions.sweep(now=start + timedelta(hours=23))
+    confirmations.sweep(now=start)
+    confirmations.sweep(now=start + timedelta(hours=23))
     assert len(mail_to.sink.messages) == 1
-    subscriptions.sweep(now=start + timedelta(hours=25))
-    subscriptions.sweep(now=start + timedelta(hours=30))
+    confirmations.sweep(now=start + timedelta(hours=25))
+    confirmations.sweep(now=start + timedelta(hours=30))
     subjects = [m["Subject"] for m in mail_to.sink.messages]
     assert subjects == ["Confirm your subscription to Margins Test",
                         "Reminder: confirm your subscription to Margins Test"]
@@ -102,9 +103,9 @@ def test_one_reminder_after_24_hours_if_the_link_was_not_used(app, mail_to):
 def test_no_reminder_once_confirmed(app, mail_to):
     start = utcnow()
     subscriptions.subscribe("quick@example.com", now=start)
-    subscriptions.sweep(now=start)
+    confirmations.sweep(now=start)
     app.test_client().post(link(mail_to.sink.messages[0], "subscribe/confirm"))
-    subscriptions.sweep(now=start + timedelta(hours=25))
+    confirmations.sweep(now=start + timedelta(hours=25))
     assert len(mail_to.sink.messages) == 1
 
 
@@ -117,7 +118,7 @@ def test_header_injection_in_email_or_name_is_refused(client, mail_to, email, na
     response = subscribe_form(client, email, name)
     assert response.status_code == 400 and b"line breaks" in response.data
     assert db.session.scalar(select(Subscriber.id)) is None
-    subscriptions.sweep()
+    confirmations.sweep()
     assert mail_to.sink.messages == []
 
 
@@ -156,7 +157,7 @@ def test_one_click_post_needs_no_cookie_or_csrf_and_get_changes_nothing(app, mai
 def test_unsubscribe_page_button_and_resubscribing_needs_confirmation_again(client, mail_to):
     start = utcnow()
     subscriptions.subscribe("back@example.com", now=start - timedelta(hours=3))
-    subscriptions.sweep(now=start - timedelta(hours=3))
+    confirmations.sweep(now=start - timedelta(hours=3))
     client.post(link(mail_to.sink.messages[0], "subscribe/confirm"))
     sub = subscriber("back@example.com")
     page = client.post(f"/unsubscribe/{tokens.make('unsubscribe', sub.id)}")
@@ -164,7 +165,7 @@ def test_unsubscribe_page_button_and_resubscribing_needs_confirmation_again(clie
     assert subscriber("back@example.com").status == "unsubscribed"
     subscribe_form(client, "back@example.com")
     assert subscriber("back@example.com").status == "pending"
-    subscriptions.sweep()
+    confirmations.sweep()
     assert len(mail_to.sink.messages) == 2
     client.post(link(mail_to.sink.messages[1], "subscribe/confirm"))
     assert subscriber("back@example.com").status == "active"
@@ -172,7 +173,7 @@ def test_unsubscribe_page_button_and_resubscribing_needs_confirmation_again(clie
 
 def test_old_confirmation_link_cannot_revive_an_ended_subscription(client, mail_to):
     subscriptions.subscribe("gone@example.com")
-    subscriptions.sweep()
+    confirmations.sweep()
     confirm = link(mail_to.sink.messages[0], "subscribe/confirm")
     subscriptions.unsubscribe(subscriber("gone@example.com").id)
     assert client.post(confirm).status_code == 400
@@ -229,8 +230,8 @@ def test_confirmation_and_reminder_never_relay_the_typed_name(client, mail_to):
     spam = "Cheap pills at pills.example"
     start = utcnow()
     subscribe_form(client, "victim@example.org", spam)
-    subscriptions.sweep(now=start)
-    subscriptions.sweep(now=start + timedelta(hours=25))  # the reminder
+    confirmations.sweep(now=start)
+    confirmations.sweep(now=start + timedelta(hours=25))  # the reminder
     assert len(mail_to.sink.messages) == 2
     for message in mail_to.sink.messages:
         assert message["To"] == "victim@example.org"
@@ -242,8 +243,8 @@ def test_confirmation_and_reminder_never_relay_the_typed_name(client, mail_to):
 def test_no_transaction_is_open_while_a_confirmation_is_sent(app, mail_to, transactions_at_send):
     start = utcnow()
     subscriptions.subscribe("tx@example.com", now=start)
-    subscriptions.sweep(now=start)
-    subscriptions.sweep(now=start + timedelta(hours=25))
+    confirmations.sweep(now=start)
+    confirmations.sweep(now=start + timedelta(hours=25))
     assert transactions_at_send == [False, False]  # the confirmation, then the reminder
     assert len(mail_to.sink.messages) == 2
 
@@ -258,4 +259,4 @@ def test_an_address_that_complained_or_bounced_is_not_mailed_again(client, mail_
     assert again.status_code == active.status_code == 200
     assert main(again.data) == main(active.data)  # the same answer: no enumeration
     assert subscriber("hurt@example.com").status == status
-    assert subscriptions.sweep() == 0 and mail_to.sink.messages == []
+    assert confirmations.sweep() == 0 and mail_to.sink.messages == []

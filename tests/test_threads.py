@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from service import page_cache, settings, threads
+from service.comments import page_cache, threads
+from service.core import settings
 from service.extensions import db
 from service.models import Comment
 from service.models.base import utcnow

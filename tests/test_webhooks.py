@@ -9,10 +9,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from service import publishing, webhooks
+from service import webhooks
 from service.extensions import db
 from service.models import Event, WebhookDelivery
 from service.models.base import utcnow
+from service.publishing import scheduling
 from tests.conftest import login
 from tests.factories import make_issue
 
@@ -100,7 +101,7 @@ def test_an_unreachable_endpoint_fails_after_the_last_try(app):
 def test_a_rolled_back_publication_sends_nothing(app, receiver):
     webhooks.register(receiver.url, ["issue.published"], "alice@example.com")
     issue = make_issue("Rolled back", publish=False)
-    publishing._mark_published(issue, utcnow(), "test", False)
+    scheduling._mark_published(issue, utcnow(), "test", False)
     db.session.rollback()
     assert db.session.query(WebhookDelivery).count() == 0
 
@@ -127,13 +128,13 @@ def test_webhooks_are_admin_only(client, moderator):
 
 
 def test_comment_events_carry_no_email(app, receiver):
-    from service import moderation
+    from service.moderation import actions
     from tests.factories import make_comment
 
     webhooks.register(receiver.url, ["comment.approved"], "alice@example.com")
     issue = make_issue("Talk")
     comment = make_comment(issue, status="pending", email="secret-reader@example.net")
-    moderation.act("approve", [comment.id], "alice@example.com")
+    actions.act("approve", [comment.id], "alice@example.com")
     assert webhooks.deliver_due() == 1
     body = receiver.requests[0]["body"].decode()
     payload = json.loads(body)["data"]
@@ -143,15 +144,15 @@ def test_comment_events_carry_no_email(app, receiver):
 
 
 def test_subscriber_events_are_sent(app, receiver):
-    from service import subscriptions
     from service.models import Subscriber
+    from service.newsletter import subscriptions
 
     webhooks.register(receiver.url, ["subscriber.confirmed", "subscriber.unsubscribed"],
                       "alice@example.com")
     sub = Subscriber(email="new-reader@example.org", status="pending")
     db.session.add(sub)
     db.session.commit()
-    from service import tokens
+    from service.core import tokens
 
     subscriptions.confirm(tokens.make("confirm", {"s": sub.id, "e": sub.email}))
     subscriptions.unsubscribe(sub.id, via="one-click")

@@ -14,7 +14,7 @@ from tests.support import processes
 
 CHECK = """
 from service import create_app
-from service.cli import prepare
+from service.cli.setup import prepare
 app = create_app()
 with app.app_context():
     prepare()

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from service import publishing
 from service.extensions import db
 from service.models import Issue
 from service.models.base import utcnow
+from service.publishing import scheduling
 from tests.factories import make_issue
 from tests.support import processes
 
@@ -31,7 +31,7 @@ def _heartbeat_token(db_path: str) -> str | None:
 
 @pytest.mark.slow
 def test_task_round_trip_through_the_embedded_broker(app, worker, db_url):
-    from service.queue import enqueue
+    from service.core.queue import enqueue
 
     assert enqueue("maintenance.ping", "round-trip-42")
     path = db_url.removeprefix("sqlite:///")
@@ -43,10 +43,10 @@ def test_task_round_trip_through_the_embedded_broker(app, worker, db_url):
 
 @pytest.mark.slow
 def test_worker_publishes_a_scheduled_issue(app, worker):
-    from service.queue import enqueue
+    from service.core.queue import enqueue
 
     issue = make_issue("Scheduled for a worker", publish=False)
-    publishing.schedule(issue.id, utcnow() - timedelta(seconds=1))
+    scheduling.schedule(issue.id, utcnow() - timedelta(seconds=1))
     assert enqueue("publishing.publish_due")
 
     def published():

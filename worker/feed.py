@@ -2,7 +2,7 @@
 
 It polls the comments table every MODERATION_POLL_SECONDS (0.1 s by default; an idle poll is
 one index read), claims what is due and enqueues `moderation.moderate_comment` for each
-(service/moderation_feed.py). After a batch it polls again at once; after an error (database or
+(service/feed.py). After a batch it polls again at once; after an error (database or
 broker down) it backs off, doubling up to 10 s, and carries on when they are back.
 """
 
@@ -14,13 +14,15 @@ import threading
 from celery import bootsteps
 from flask import Flask
 
+from service.moderation import feed as moderation_feed
+
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 10.0
 
 
 def run(app: Flask, stop: threading.Event, interval: float) -> None:
-    from service import moderation_feed
-
+    """Poll, claim and enqueue until `stop` is set; back off while the database or broker is
+    down."""
     backoff = interval
     while not stop.is_set():
         try:

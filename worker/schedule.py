@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery.schedules import crontab
-from flask import Flask
 
 
-def beat_schedule(app: Flask) -> dict:
-    schedule = {
+def beat_schedule() -> dict[str, dict[str, Any]]:
+    return {
         "publish-due-issues": {"task": "publishing.publish_due", "schedule": 15.0},
         "prune-broker": {"task": "maintenance.prune_broker", "schedule": 3600.0},
         "heartbeat": {"task": "maintenance.ping", "schedule": 60.0, "args": ("beat",)},
@@ -23,4 +24,3 @@ def beat_schedule(app: Flask) -> dict:
         "digests-plan": {"task": "digests.plan", "schedule": crontab(minute=1)},
         "bounces-maildir": {"task": "bounces.process_maildir", "schedule": 300.0},
     }
-    return schedule

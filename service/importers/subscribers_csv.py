@@ -15,19 +15,19 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from .. import audit
-from ..extensions import db
-from ..models import Subscriber
-from ..models.base import utcnow
-from ..models.subscribers import DELIVERY_MODES
-from ..subscriptions import SubscriptionError, clean_name, normalize_email
+from service.core import audit
+from service.extensions import db
+from service.models import Subscriber
+from service.models.base import utcnow
+from service.models.subscribers import DELIVERY_MODES
+from service.newsletter.subscriptions import SubscriptionError, clean_name, normalize_email
 
 YES = {"1", "y", "yes", "true", "t", "x", "on"}
 EXPORT_COLUMNS = ("email", "name", "status", "delivery", "reply_notifications", "source",
                   "created_at", "confirmed_at", "unsubscribed_at")
 
 
-class ImportError_(ValueError):
+class CSVFileError(ValueError):
     """The file as a whole cannot be read (no header, no email column)."""
 
 
@@ -46,7 +46,7 @@ class ImportReport:
 def _rows(text: str) -> Iterator[tuple[int, dict]]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     if not reader.fieldnames or "email" not in [f.strip().lower() for f in reader.fieldnames]:
-        raise ImportError_("The first line must name the columns, including 'email'.")
+        raise CSVFileError("The first line must name the columns, including 'email'.")
     for row in reader:
         yield reader.line_num, {(k or "").strip().lower(): (v or "").strip()
                                 for k, v in row.items() if isinstance(v, str)}

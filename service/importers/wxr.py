@@ -6,6 +6,7 @@ derived from the export, so importing the same file twice creates nothing twice.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -14,11 +15,12 @@ from email.utils import parsedate_to_datetime
 
 from sqlalchemy import func, select
 
-from .. import audit, publishing
-from ..avatars import avatar_key
-from ..extensions import db
-from ..models import Comment, Issue
-from ..rendering import autop, clean_article_html, clean_comment_html
+from service.comments.avatars import avatar_key
+from service.core import audit
+from service.core.rendering import clean_article_html, clean_comment_html
+from service.extensions import db
+from service.models import Comment, Issue
+from service.publishing import writing
 
 NS = {
     "wp": "http://wordpress.org/export/1.2/",
@@ -31,7 +33,7 @@ STATUS = {"publish": "published", "draft": "draft", "pending": "draft", "future"
           "private": "draft"}
 
 
-class ImportError_(ValueError):
+class WXRFileError(ValueError):
     """The file cannot be imported; the message is one line that says why."""
 
 
@@ -49,6 +51,18 @@ class ImportReport:
         return (f"{self.issues} issues, {self.comments} comments ({self.pingbacks} pingbacks, "
                 f"{self.replies} replies) imported; {self.existing} already present, "
                 f"{self.skipped} items skipped")
+
+
+def autop(text: str) -> str:
+    """WordPress's wpautop, simplified: blank-line-separated text becomes paragraphs."""
+    if re.search(r"<p[\s>]", text, re.IGNORECASE):
+        return text
+    blocks = [b.strip() for b in re.split(r"\n\s*\n", text.replace("\r\n", "\n")) if b.strip()]
+    return "\n".join(
+        b if re.match(r"<(h\d|ul|ol|blockquote|pre|table|div|figure)", b, re.IGNORECASE)
+        else "<p>" + b.replace("\n", "<br>\n") + "</p>"
+        for b in blocks
+    )
 
 
 def _text(el: ET.Element | None, path: str, ns: dict) -> str:
@@ -71,9 +85,9 @@ def parse(path: str) -> tuple[ET.Element, dict]:
     try:
         root = ET.parse(path).getroot()
     except ET.ParseError as exc:
-        raise ImportError_(f"{path} is not well-formed XML ({exc})") from None
+        raise WXRFileError(f"{path} is not well-formed XML ({exc})") from None
     except OSError as exc:
-        raise ImportError_(f"cannot read {path}: {exc.strerror}") from None
+        raise WXRFileError(f"cannot read {path}: {exc.strerror}") from None
     channel = root.find("channel")
     ns = dict(NS)
     for candidate in WP_NAMESPACES:
@@ -81,13 +95,13 @@ def parse(path: str) -> tuple[ET.Element, dict]:
             ns["wp"] = candidate
             break
     else:
-        raise ImportError_(f"{path} is not a WordPress export (no <wp:wxr_version> in <channel>)")
+        raise WXRFileError(f"{path} is not a WordPress export (no <wp:wxr_version> in <channel>)")
     return channel, ns
 
 
 def import_file(path: str, progress: Callable[[Iterable], Iterable] | None = None,
                 actor: str = "import") -> ImportReport:
-    """Import a WXR file in one transaction and commit; raise ImportError_ and change nothing."""
+    """Import a WXR file in one transaction and commit; raise WXRFileError and change nothing."""
     channel, ns = parse(path)
     site = _text(channel, "wp:base_site_url", ns) or _text(channel, "link", ns)
     authors = {
@@ -143,14 +157,14 @@ def _new_issue(item, ns, source, title, status, authors) -> Issue:
     slug = _text(item, "wp:post_name", ns) or title
     issue = Issue(
         title=title,
-        slug=publishing.unique_slug(slug),
+        slug=writing.unique_slug(slug),
         status=status,
         comments_open=_text(item, "wp:comment_status", ns) != "closed",
         source_id=source,
     )
-    issue.author = publishing.author_named(authors.get(login) or login or "Unknown author")
-    issue.category = publishing.category_named(categories[0] if categories else "Uncategorized")
-    publishing.set_body(issue, body_html=clean_article_html(autop(
+    issue.author = writing.author_named(authors.get(login) or login or "Unknown author")
+    issue.category = writing.category_named(categories[0] if categories else "Uncategorized")
+    writing.set_body(issue, body_html=clean_article_html(autop(
         _text(item, "content:encoded", ns))))
     date = _post_date(item, ns)
     if status == "published":

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from .comments import Comment, DataRequest, ReplyNotice, ReplySubscription
-from .deliveries import Delivery, Send, SendRate
-from .events import Event
-from .issues import Author, Category, Issue
-from .moderation import ClassifierToken, ClassifierTraining, ModeratorNotice
-from .settings import Setting
-from .subscribers import Subscriber
-from .users import User
-from .webhooks import Webhook, WebhookDelivery
+from service.models.comments import Comment, DataRequest, ReplyNotice, ReplySubscription
+from service.models.deliveries import Delivery, Send, SendRate
+from service.models.events import Event
+from service.models.issues import Author, Category, Issue
+from service.models.moderation import ClassifierToken, ClassifierTraining, ModeratorNotice
+from service.models.settings import Setting
+from service.models.subscribers import Subscriber
+from service.models.users import User
+from service.models.webhooks import Webhook, WebhookDelivery
 
 __all__ = [
     "Author",

@@ -7,14 +7,13 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
+from service.models.base import Base, UTCDateTime, utcnow
 
 STATUSES = ("pending", "approved", "spam", "trash")
 KINDS = ("comment", "pingback")
 
 
-class Comment(db.Model):
+class Comment(Base):
     __tablename__ = "comments"
     __table_args__ = (
         Index("ix_comments_issue_status_created", "issue_id", "status", "created_at"),
@@ -59,7 +58,7 @@ class Comment(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class ReplySubscription(db.Model):
+class ReplySubscription(Base):
     """One address's consent to reply notifications: pending → confirmed → stopped."""
 
     __tablename__ = "reply_subscriptions"
@@ -73,7 +72,7 @@ class ReplySubscription(db.Model):
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class ReplyNotice(db.Model):
+class ReplyNotice(Base):
     """A reply notification sent (or claimed) for one reply and one recipient."""
 
     __tablename__ = "reply_notices"
@@ -91,7 +90,7 @@ class ReplyNotice(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
 
 
-class DataRequest(db.Model):
+class DataRequest(Base):
     """A commenter's request for their data link, sent by a task (at most one an hour)."""
 
     __tablename__ = "commenter_data_requests"

@@ -7,13 +7,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
+from service.models.base import Base, UTCDateTime, utcnow
 
 STATUSES = ("queued", "sending", "sent", "failed")
 
 
-class Send(db.Model):
+class Send(Base):
     """One mailing (an issue email, or a digest run), for progress, pause and resume."""
 
     __tablename__ = "sends"
@@ -29,7 +28,7 @@ class Send(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class SendRate(db.Model):
+class SendRate(Base):
     """A token bucket per SMTP server, shared by every worker (the embedded default)."""
 
     __tablename__ = "send_rate"
@@ -39,7 +38,7 @@ class SendRate(db.Model):
     updated: Mapped[float] = mapped_column()
 
 
-class Delivery(db.Model):
+class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("subscriber_id", "kind", "key"),

@@ -7,11 +7,10 @@ from datetime import datetime
 from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
+from service.models.base import Base, UTCDateTime, utcnow
 
 
-class Event(db.Model):
+class Event(Base):
     __tablename__ = "events"
     __table_args__ = (Index("ix_events_subject", "subject_type", "subject_id"),)
 

@@ -7,13 +7,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
+from service.models.base import Base, UTCDateTime, utcnow
 
 STATUSES = ("draft", "scheduled", "published")
 
 
-class Author(db.Model):
+class Author(Base):
     __tablename__ = "authors"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -21,7 +20,7 @@ class Author(db.Model):
     bio: Mapped[str] = mapped_column(String(500), default="")
 
 
-class Category(db.Model):
+class Category(Base):
     __tablename__ = "categories"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -29,7 +28,7 @@ class Category(db.Model):
     slug: Mapped[str] = mapped_column(String(200), unique=True)
 
 
-class Issue(db.Model):
+class Issue(Base):
     __tablename__ = "issues"
     __table_args__ = (Index("ix_issues_status_published_at", "status", "published_at"),)
 

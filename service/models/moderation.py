@@ -7,11 +7,10 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .base import UTCDateTime
+from service.models.base import Base, UTCDateTime
 
 
-class ClassifierToken(db.Model):
+class ClassifierToken(Base):
     """How many spam and ham comments contained `token` (the row '' holds the totals)."""
 
     __tablename__ = "classifier_tokens"
@@ -21,7 +20,7 @@ class ClassifierToken(db.Model):
     ham: Mapped[int] = mapped_column(default=0)
 
 
-class ClassifierTraining(db.Model):
+class ClassifierTraining(Base):
     """The label a comment was trained with, so a changed verdict retrains instead of adding."""
 
     __tablename__ = "classifier_trainings"
@@ -31,7 +30,7 @@ class ClassifierTraining(db.Model):
     label: Mapped[str] = mapped_column(String(10))
 
 
-class ModeratorNotice(db.Model):
+class ModeratorNotice(Base):
     """When a moderator was last emailed about held comments, and up to which comment."""
 
     __tablename__ = "moderator_notices"

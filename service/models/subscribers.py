@@ -7,14 +7,13 @@ from datetime import datetime
 from sqlalchemy import Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
+from service.models.base import Base, UTCDateTime, utcnow
 
 STATUSES = ("pending", "active", "unsubscribed", "bounced", "complained")
 DELIVERY_MODES = ("issue", "weekly", "daily", "none")
 
 
-class Subscriber(db.Model):
+class Subscriber(Base):
     __tablename__ = "subscribers"
     __table_args__ = (
         Index("ix_subscribers_status_delivery", "status", "delivery"),

@@ -7,14 +7,13 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
+from service.models.base import Base, UTCDateTime, utcnow
 
 EVENTS = ("issue.published", "subscriber.confirmed", "subscriber.unsubscribed",
           "comment.posted", "comment.approved")
 
 
-class Webhook(db.Model):
+class Webhook(Base):
     __tablename__ = "webhooks"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -29,7 +28,7 @@ class Webhook(db.Model):
         return self.events.split()
 
 
-class WebhookDelivery(db.Model):
+class WebhookDelivery(Base):
     __tablename__ = "webhook_deliveries"
     __table_args__ = (Index("ix_webhook_deliveries_status_next", "status", "next_attempt_at"),)
 

@@ -6,21 +6,31 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import (
+    LoginManager,
+    current_user,
+    login_required,
+    login_user,
+    logout_user,
+)
 
-from .. import accounts
-from ..extensions import db, limiter, login
-from ..models import User
+from service.extensions import db, limiter
+from service.models import User
+from service.staff import accounts
 
 bp = Blueprint("auth", __name__)
-login.login_view = "auth.login_page"
-login.login_message = "Please log in to continue."
 
 
-@login.user_loader
 def load_user(user_id: str) -> User | None:
     user = db.session.get(User, int(user_id))
     return user if user is not None and user.active else None  # deactivation ends sessions
+
+
+def init_login(manager: LoginManager) -> None:
+    """Where Flask-Login sends anonymous staff, and how it finds the logged-in user."""
+    manager.login_view = "auth.login_page"  # type: ignore[assignment]
+    manager.login_message = "Please log in to continue."
+    manager.user_loader(load_user)
 
 
 def role_required(*roles: str):

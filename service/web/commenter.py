@@ -7,8 +7,9 @@ import json
 
 from flask import Blueprint, Response, render_template, request
 
-from .. import commenter_data, reply_notifications, tokens
-from ..extensions import csrf, limiter
+from service.comments import data_requests, reply_consent
+from service.core import tokens
+from service.extensions import csrf, limiter
 
 bp = Blueprint("commenter", __name__)
 
@@ -26,7 +27,7 @@ def reply_confirm(token: str):
             action="Yes, email me replies",
         )
     try:
-        reply_notifications.confirm(token)
+        reply_consent.confirm(token)
     except tokens.TokenError as exc:
         return _message("That link did not work", str(exc), 400)
     return _message(
@@ -46,7 +47,7 @@ def reply_stop(token: str):
             action="Stop reply emails",
         )
     try:
-        reply_notifications.stop(token)
+        reply_consent.stop(token)
     except tokens.TokenError as exc:
         return _message("That link did not work", str(exc), 400)
     return _message("Reply emails stopped", "You will get no more emails about replies.")
@@ -60,7 +61,7 @@ def data_request():
     action = request.form.get("action", "export")
     email = request.form.get("email", "").strip()
     if (
-        action not in commenter_data.ACTIONS
+        action not in data_requests.ACTIONS
         or not email
         or len(email) > 100
         or any(ord(ch) < 32 for ch in email)
@@ -69,7 +70,7 @@ def data_request():
             "public/comment_data_request.html",
             error="Please enter the email address you commented with.",
         ), 400
-    commenter_data.request(email, action)  # a task sends it: the same answer for every address
+    data_requests.request(email, action)  # a task sends it: the same answer for every address
     return _message(
         "Check your inbox",
         "If there are comments from that address, we have "
@@ -80,15 +81,15 @@ def data_request():
 @bp.route("/comments/your-data/<token>", methods=["GET", "POST"])
 def data_confirm(token: str):
     try:
-        key, action = commenter_data.read_link(token)
+        key, action = data_requests.read_link(token)
     except tokens.TokenError as exc:
         return _message("That link did not work", str(exc), 400)
     if request.method == "GET":
         return render_template(
-            "public/comment_data_confirm.html", action=action, count=commenter_data.count(key)
+            "public/comment_data_confirm.html", action=action, count=data_requests.count(key)
         )
     if action == "export":
-        body = json.dumps(commenter_data.export(key), indent=2, ensure_ascii=False)
+        body = json.dumps(data_requests.export(key), indent=2, ensure_ascii=False)
         return Response(
             body,
             mimetype="application/json",
@@ -97,7 +98,7 @@ def data_confirm(token: str):
                 "Cache-Control": "private, no-store",
             },
         )
-    removed = commenter_data.delete_all(key)
+    removed = data_requests.delete_all(key)
     return _message(
         "Your comments are deleted", f"{removed} comment{'s' if removed != 1 else ''} deleted."
     )

@@ -20,18 +20,14 @@ from flask import (
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from .. import (
-    comments,
-    guards,
-    page_cache,
-    publishing,
-    threads,
-    tokens,
-)
-from ..avatars import identicon_svg
-from ..extensions import limiter
-from ..models import Issue
-from ..publishing import IssueRef
+from service.comments import guards, page_cache, posting, threads
+from service.comments.avatars import identicon_svg
+from service.comments.validation import CommentError
+from service.core import tokens
+from service.extensions import limiter
+from service.models import Issue
+from service.publishing import queries
+from service.publishing.queries import IssueRef
 
 bp = Blueprint("comments", __name__)
 log = logging.getLogger(__name__)
@@ -97,7 +93,7 @@ def _private(response: Response) -> Response:
 def issue_context(issue: Issue) -> dict:
     """What issue.html needs for its comments: the thread, the form, open or closed."""
     me = current_commenter()
-    is_open = comments.is_open(issue)
+    is_open = posting.is_open(issue)
     entry = _thread_entry(issue, me.token, is_open)
     reply_to = entry.reply_target(request.args.get("replytocom", type=int))
     if me.remembered or entry.awaiting:
@@ -153,9 +149,9 @@ def _parent_id() -> int | None:
     return int(raw) if raw.isdigit() and int(raw) > 0 else None
 
 
-def _submission(issue: IssueRef, token: str) -> comments.Submission:
+def _submission(issue: IssueRef, token: str) -> posting.Submission:
     form = request.form
-    return comments.Submission(
+    return posting.Submission(
         issue_id=issue.id,
         name=form.get("author", ""),
         email=form.get("email", ""),
@@ -175,15 +171,15 @@ def _submission(issue: IssueRef, token: str) -> comments.Submission:
 @bp.post("/issues/<slug>/comments")
 @limiter.limit("10 per minute; 60 per hour")
 def post(slug: str):
-    comments.without_transaction()
-    issue = publishing.commentable_issue(slug)
+    posting.without_transaction()
+    issue = queries.commentable_issue(slug)
     if issue is None:
         abort(404)
     me = current_commenter()
-    token = me.token or comments.new_author_token()
+    token = me.token or posting.new_author_token()
     try:
-        comment = comments.post(_submission(issue, token), issue)
-    except comments.CommentError as exc:
+        comment = posting.post(_submission(issue, token), issue)
+    except CommentError as exc:
         if exc.status == 404:
             abort(404)
         return _refused(issue, exc)
@@ -200,7 +196,7 @@ def post(slug: str):
     return _private(response)
 
 
-def _refused(issue: IssueRef, exc: comments.CommentError):
+def _refused(issue: IssueRef, exc: CommentError):
     """The refusal page; the form comes back filled in only for fixable mistakes (400)."""
     typed = _typed()
     show_form = exc.status == 400
@@ -224,14 +220,14 @@ def csrf_failed(error: CSRFError):
     """A missing or stale CSRF token: show the form again with everything the reader typed."""
     if request.endpoint != "comments.post":
         return render_template("errors/error.html", error=error, code=400), 400
-    issue = publishing.commentable_issue(request.view_args.get("slug", ""))
+    issue = queries.commentable_issue(request.view_args.get("slug", ""))
     if issue is None:
         abort(404)
     message = (
         "Your session expired before the comment was sent. Nothing is lost: please "
         "check it below and send it again."
     )
-    return _refused(issue, comments.CommentError(message, 400))
+    return _refused(issue, CommentError(message, 400))
 
 
 @bp.get("/avatar/<key>.svg")

@@ -5,17 +5,18 @@ from __future__ import annotations
 from feedgen.feed import FeedGenerator
 from flask import Blueprint, Response, current_app, render_template
 
-from .. import publishing, site
-from ..extensions import db
-from ..models.base import utcnow
-from ..urls import absolute
+from service.core import site
+from service.core.urls import absolute
+from service.extensions import db
+from service.models.base import utcnow
+from service.publishing import queries
 
 bp = Blueprint("feeds", __name__)
 
 
 @bp.get("/feed.atom")
 def atom():
-    issues = db.session.scalars(publishing.published_issues().limit(20)).all()
+    issues = db.session.scalars(queries.published_issues().limit(20)).all()
     site_url = current_app.config["SITE_URL"]
     fg = FeedGenerator()
     fg.id(site_url + "/")
@@ -42,6 +43,6 @@ def atom():
 
 @bp.get("/sitemap.xml")
 def sitemap():
-    issues = db.session.scalars(publishing.published_issues()).all()
+    issues = db.session.scalars(queries.published_issues()).all()
     body = render_template("public/sitemap.xml", issues=issues)
     return Response(body, mimetype="application/xml")

@@ -8,12 +8,14 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_login import current_user
 from sqlalchemy import func, select, tuple_
 
-from .. import moderation, moderator_notify, rules, settings, tokens
-from ..classifier import stats as classifier_stats
-from ..counting import capped_count
-from ..extensions import db
-from ..models import Comment, Event, Issue, User
-from .auth import _safe_next, role_required
+from service.core.errors import FieldErrors
+from service.core import settings, tokens
+from service.core.counting import capped_count
+from service.extensions import db
+from service.models import Comment, Event, Issue, User
+from service.moderation import actions, notices, rule_settings
+from service.moderation.classifier import stats as classifier_stats
+from service.web.auth import _safe_next, role_required
 
 bp = Blueprint("moderate", __name__, url_prefix="/moderate")
 
@@ -111,7 +113,7 @@ def _done(message: str, changed: list[int], status: str | None = None):
 @bp.post(f"/comments/<int:comment_id>/<any({ROW_ACTIONS}):action>")
 @role_required("moderator")
 def act(comment_id: int, action: str):
-    changed = moderation.act(action, [comment_id], current_user.email)
+    changed = actions.act(action, [comment_id], current_user.email)
     comment = db.session.get(Comment, comment_id)
     status = comment.status if comment else "deleted"
     verb = {"notspam": "marked not spam", "reject": "rejected", "delete": "deleted",
@@ -127,7 +129,7 @@ def bulk():
     if action not in ("approve", "spam", "reject", "delete"):
         abort(400)
     ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
-    changed = moderation.act(action, ids, current_user.email) if ids else []
+    changed = actions.act(action, ids, current_user.email) if ids else []
     return _done(f"{len(changed)} comment{'s' if len(changed) != 1 else ''} updated.", changed)
 
 
@@ -138,9 +140,9 @@ def edit(comment_id: int):
     if request.method == "POST":
         form = request.form
         try:
-            moderation.edit(comment_id, current_user.email, form.get("name", ""),
+            actions.edit(comment_id, current_user.email, form.get("name", ""),
                             form.get("email", ""), form.get("url", ""), form.get("body", ""))
-        except moderation.ModerationError as exc:
+        except actions.ModerationError as exc:
             flash(str(exc), "error")
             return render_template("moderate/edit.html", comment=comment, form=form), 400
         flash("Comment saved.", "info")
@@ -154,8 +156,8 @@ def edit(comment_id: int):
 @role_required("moderator")
 def reply(comment_id: int):
     try:
-        moderation.reply_as_author(comment_id, current_user, request.form.get("body", ""))
-    except moderation.ModerationError as exc:
+        actions.reply_as_author(comment_id, current_user, request.form.get("body", ""))
+    except actions.ModerationError as exc:
         flash(str(exc), "error")
         return redirect(_safe_next(request.form.get("next")))
     return _done("Reply published as the author.", [comment_id], "approved")
@@ -165,10 +167,10 @@ def reply(comment_id: int):
 @role_required("moderator")
 def ban(comment_id: int):
     try:
-        banned = moderation.ban(comment_id, current_user.email,
+        banned = actions.ban(comment_id, current_user.email,
                                 email=bool(request.form.get("email")),
                                 ip=bool(request.form.get("ip")))
-    except moderation.ModerationError:
+    except actions.ModerationError:
         abort(404)
     what = ", ".join(banned) or "nothing new"
     return _done(f"Banned {what}; the comment is marked spam.", [comment_id], "spam")
@@ -191,20 +193,20 @@ def audit_log():
 def settings_page():
     if request.method == "POST":
         try:
-            rules.configure(request.form, current_user.email)
-        except rules.SettingsError as exc:
+            rule_settings.configure(request.form, current_user.email)
+        except FieldErrors as exc:
             flash(str(exc), "error")
-            return render_template("moderate/settings.html", values=rules.current()), 400
+            return render_template("moderate/settings.html", values=rule_settings.current()), 400
         flash("Moderation settings saved.", "info")
         return redirect(url_for(".settings_page"))
-    return render_template("moderate/settings.html", values=rules.current(),
+    return render_template("moderate/settings.html", values=rule_settings.current(),
                            trained=classifier_stats())
 
 
 def _link_target(action: str, token: str) -> tuple[Comment, User]:
     """The comment and moderator of a valid one-click link, or an error page."""
     try:
-        comment_id, user_id = moderator_notify.read_link(action, token)
+        comment_id, user_id = notices.read_link(action, token)
     except tokens.TokenError as exc:
         abort(400, description=str(exc))
     user = db.session.get(User, user_id)
@@ -223,14 +225,14 @@ def link_confirm(action: str, token: str):
     if request.method == "GET":  # a GET never changes anything (mail scanners open links)
         page = render_template("moderate/confirm.html", comment=comment, issue=issue,
                                action=action, done=False,
-                               decided_by=moderation.decided_by(comment.id))
+                               decided_by=actions.decided_by(comment.id))
     else:  # acts only on a comment still pending: never overrides someone else's decision
-        changed = moderation.act(action, [comment.id], f"{user.email} (email link)",
+        changed = actions.act(action, [comment.id], f"{user.email} (email link)",
                                  only_pending=True)
         page = render_template("moderate/confirm.html",
                                comment=db.session.get(Comment, comment.id), issue=issue,
                                action=action, done=True, changed=bool(changed),
-                               decided_by=moderation.decided_by(comment.id))
+                               decided_by=actions.decided_by(comment.id))
     return page
 
 

@@ -8,10 +8,11 @@ from urllib.parse import quote
 from flask import Blueprint, abort, current_app, render_template, request
 from sqlalchemy import select
 
-from .. import publishing
-from ..extensions import db
-from ..models import Category, Issue
-from ..urls import absolute
+from service.core.urls import absolute
+from service.extensions import db
+from service.models import Category, Issue
+from service.publishing import queries, related
+
 from . import comments as comments_web
 
 bp = Blueprint("public", __name__)
@@ -26,13 +27,13 @@ def _page() -> int:
 
 @bp.get("/")
 def home():
-    issues = db.session.scalars(publishing.published_issues().limit(10)).all()
+    issues = db.session.scalars(queries.published_issues().limit(10)).all()
     return render_template("public/home.html", issues=issues)
 
 
 @bp.get("/archive")
 def archive():
-    page = db.paginate(publishing.published_issues(), page=_page(),
+    page = db.paginate(queries.published_issues(), page=_page(),
                        per_page=current_app.config["ISSUES_PER_PAGE"], error_out=True)
     years = [(year, list(items)) for year, items in
              groupby(page.items, key=lambda i: i.published_at.year)]
@@ -41,17 +42,17 @@ def archive():
 
 @bp.get("/issues/<slug>")
 def issue(slug: str):
-    found = publishing.public_issue(slug)
+    found = queries.public_issue(slug)
     if found is None:
         abort(404)
-    older, newer = publishing.neighbours(found)
+    older, newer = queries.neighbours(found)
     url = absolute("public.issue", slug=found.slug)
     return render_template(
         "public/issue.html",
         issue=found,
         older=older,
         newer=newer,
-        related=publishing.related(found),
+        related=related.related(found),
         share=share_links(url, found.title),
         **comments_web.issue_context(found),
     )
@@ -62,7 +63,7 @@ def category(slug: str):
     found = db.session.scalar(select(Category).where(Category.slug == slug))
     if found is None:
         abort(404)
-    query = publishing.published_issues().where(Issue.category_id == found.id)
+    query = queries.published_issues().where(Issue.category_id == found.id)
     page = db.paginate(query, page=_page(), per_page=current_app.config["ISSUES_PER_PAGE"])
     return render_template("public/category.html", category=found, page=page)
 

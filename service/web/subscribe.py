@@ -11,9 +11,10 @@ import hmac
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
-from .. import bounces, subscriptions, tokens
-from ..extensions import csrf, limiter
-from ..subscriptions import SubscriptionError
+from service.core import tokens
+from service.extensions import csrf, limiter
+from service.newsletter import bounces, subscriptions
+from service.newsletter.subscriptions import SubscriptionError
 
 bp = Blueprint("subscribe", __name__)
 

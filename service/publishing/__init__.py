@@ -1,0 +1,1 @@
+"""Issues: writing drafts, scheduling and publishing, the public queries, related issues."""

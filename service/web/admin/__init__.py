@@ -1,0 +1,2 @@
+"""The admin side's blueprints: dashboard and mailbox, desk, newsletter, settings, webhooks,
+staff."""
