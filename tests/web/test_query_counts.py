@@ -72,7 +72,7 @@ def test_subscriber_list_queries_do_not_grow_with_subscribers(app, admin_client)
 
 def test_a_comment_post_is_one_insert(client):
     from service.models.base import utcnow as now
-    from tests.test_comments import form_data
+    from tests.comments.test_posting import form_data
 
     issue = make_issue("Busy thread")
     add_comments(issue, 40, "approved", 0)

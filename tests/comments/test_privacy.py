@@ -16,7 +16,7 @@ from service.extensions import db
 from service.models import Comment
 from service.models.base import utcnow
 from tests.factories import make_comment, make_issue
-from tests.test_comments import enqueued, post_comment  # noqa: F401  (fixture)
+from tests.comments.test_posting import enqueued, post_comment  # noqa: F401  (fixture)
 
 SECRET_EMAIL = "zelda.q.private-7731@distinct-mail.example"
 TRACES = (
