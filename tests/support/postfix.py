@@ -495,8 +495,9 @@ def start_or_skip(postfix: PrivatePostfix) -> PrivatePostfix:
     try:
         return postfix.start()
     except (PostfixUnavailable, PostfixError) as error:
-        reason = str(error).splitlines()
-        servers.require(False, f"{WANTED}: {' | '.join(reason[:1] + reason[-8:])}")
+        lines = str(error).splitlines()
+        shown = lines if len(lines) <= 9 else [*lines[:1], "...", *lines[-8:]]
+        servers.require(False, f"{WANTED}: {' | '.join(shown)}")
         raise  # not reached: require() skips or fails
 
 
