@@ -7,25 +7,40 @@ reads or writes /etc/postfix/main.cf and never listens on port 25. Needs root (P
 daemons start as root and drop to the `postfix` user).
 
 Found on Debian 12 (postfix 3.7.11-0+deb12u1), and relied on here:
-- `smtpd_forbid_bare_newline` exists (backported to 3.7.10): values `no` (default),
+- `smtpd_forbid_bare_newline` (3.7.9 had only `yes` = reply and disconnect; 3.7.10 changed
+  it to what is here, per Debian's changelog): values `no` (default),
   `normalize` (alias `yes`: accept bare LF as CRLF, only insist on CRLF.CRLF) and
   `reject` (answer `smtpd_forbid_bare_newline_reject_code`, 550 by default:
   "550 5.5.2 <host> Error: bare <LF> received"). The exclusions default to `$mynetworks`,
   which would exempt our loopback clients, so we set the exclusions empty. `start()` probes
   it ("EHLO\\n" must get a 5xx) and refuses to run a Postfix that is not strict.
-- `postfix -c DIR start` works without listing DIR in `alternate_config_directories` (that
-  check is only made by the set-gid postdrop/postqueue, which we never use: mail comes in
-  over SMTP), and without any /etc/postfix/main.cf (the "No configuration" install has none).
+- `postfix -c DIR start` works without listing DIR in `alternate_config_directories` of
+  /etc/postfix/main.cf (Postfix checks that list for the set-gid postdrop/postqueue, which we
+  never use: mail comes in over SMTP), and without any /etc/postfix/main.cf at all (the
+  "No configuration" install has none). `postfix start` also creates the queue directories
+  with the right owners (post-install create-missing); only data/ is chowned here.
+- Postfix re-reads a config file whose mtime is "now" until the clock moves past it: a
+  freshly written main.cf costs about 2 s per command, so we backdate what we write.
 - `maillog_file` needs the `postlog` service in master.cf and a path under
   `maillog_file_prefixes` (default /var, /dev/stdout), so we set the prefix to our temp dir.
+- A bare CR is NOT rejected: `cleanup_replace_stray_cr_lf = yes` (new in 3.7.10) silently
+  turns it into a space. NUL and 8-bit bytes pass through untouched.
 - `smtp_line_length_limit = 998`: Postfix's SMTP client breaks longer lines by inserting
   CRLF SPACE, so an unencoded 1000+ character line does NOT arrive intact.
 - Loopback clients match the default `local_header_rewrite_clients`, so Postfix would add a
   missing Message-ID/Date; we set it empty, so only a Received header is added (no
   Return-Path: that is added by final delivery, not by a relay).
-- When the master stops, its children are reparented to PID 1; in containers whose PID 1
-  reaps lazily they linger as zombies for a moment, so `stop()` waits only until every
-  process in the master's process group is gone or a zombie.
+- `postfix stop` is `kill <master pid>` plus a poll that often sleeps a whole second;
+  `stop()` sends that SIGTERM itself, waits until no live process is left in the master's
+  process group (counting only processes working in our queue dir, so a stale pid cannot
+  hit anyone else), then SIGKILLs the group if needed. The master's children are reparented
+  to PID 1; in containers whose PID 1 reaps lazily they linger as zombies for a moment.
+- `master -w` takes 2-3 s to report a failed start (e.g. the port is taken).
+
+Usage: the `postfix_relay` fixture (import it into a test module), or
+`with postfix_relay_context(lmtp_for={"reply@replies.test": port}) as relay: ...`, or
+`PrivatePostfix(...)` as a context manager around your own sink. Set MARGINS_KEEP_POSTFIX=1
+to keep the temp dir for a post-mortem.
 """
 
 from __future__ import annotations
@@ -155,7 +170,7 @@ def strict_settings() -> dict[str, str]:
                if p not in defaults]
     if missing:
         raise PostfixUnavailable(f"Postfix {version()} has no {', '.join(missing)}; strict "
-                                 "bare-newline tests need 3.5.24/3.6.14/3.7.10/3.8.5 or newer")
+                                 "bare-newline tests need 3.7.10 or newer (or 3.5.24/3.6.14/3.8.5)")
     return {"smtpd_forbid_bare_newline": "reject", "smtpd_forbid_bare_newline_exclusions": ""}
 
 
