@@ -31,10 +31,10 @@ class Segment(NamedTuple):
 @lru_cache(maxsize=8)
 def _scanner(raw_names: tuple[str, ...]) -> re.Pattern[str]:
     names = "|".join(raw_names)
-    return re.compile(
-        r"(?P<comment><!--.*?(?:-->|\Z)|<!\[CDATA\[.*?(?:\]\]>|\Z))"
-        rf"|(?P<raw><(?P<rawname>{names})(?=[\s>])[^<>]*(?<!/)>.*?(?:</(?P=rawname)\s*>|\Z))"
-        r"|(?P<tag></?[a-zA-Z][^<>]*>)",
+    return re.compile(  # one leading "<" so that the regex engine can skip through text fast
+        r"<(?:(?P<comment>!--.*?(?:-->|\Z)|!\[CDATA\[.*?(?:\]\]>|\Z))"
+        rf"|(?P<raw>(?P<rawname>{names})(?=[\s>])[^<>]*(?<!/)>.*?(?:</(?P=rawname)\s*>|\Z))"
+        r"|(?P<tag>/?[a-zA-Z][^<>]*>))",
         re.DOTALL | re.IGNORECASE,
     )
 
@@ -55,9 +55,9 @@ def segments(text: str, raw_names: tuple[str, ...] = AUTOP_RAW) -> list[Segment]
     for m in _scanner(raw_names).finditer(text):
         if m.start() > pos:
             out.append(Segment("text", "", text[pos:m.start()]))
-        if m.group("comment"):
+        if m.group("comment") is not None:
             out.append(Segment("comment", "", m.group(0)))
-        elif m.group("raw"):
+        elif m.group("raw") is not None:
             out.append(Segment("raw", m.group("rawname").lower(), m.group(0)))
         else:
             out.append(Segment("tag", tag_name(m.group(0)), m.group(0)))
@@ -71,6 +71,7 @@ TAG_MASK = "\x01"
 HIDDEN_MASK = "\x00"
 
 
+@lru_cache(maxsize=16)
 def mask(text: str, raw_names: tuple[str, ...] = SHORTCODE_RAW) -> str:
     """`text` with tags blanked to \\x01 and comments/raw elements to \\x00, same length."""
     parts = []
