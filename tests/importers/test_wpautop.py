@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from service.importers.shortcode_parser import shortcode_unautop
 from service.importers.wpautop import wpautop
 from tests.importers.normalise import normalise
 
@@ -137,6 +138,13 @@ def test_block_inside_p_closes_it_without_stray_closers():
 def test_text_after_a_nested_block_inside_a_div():
     out = wpautop("<div>Lead\n<ul><li>x</li></ul>\n\nTail</div>")
     assert normalise(out) == normalise("<div>Lead<ul><li>x</li></ul><p>Tail</p></div>")
+
+
+def test_lone_shortcodes_are_wrapped_then_unwrapped_by_shortcode_unautop():
+    out = wpautop('Intro\n\n[gallery ids="1,2"]\n\n[contact-form-7 id="3"]\n\nSee [foo a=1].')
+    assert '<p>[gallery ids="1,2"]</p>' in out  # wpautop itself wraps them, as WordPress's does
+    assert shortcode_unautop(out) == (
+        '<p>Intro</p>\n[gallery ids="1,2"][contact-form-7 id="3"]<p>See [foo a=1].</p>\n')
 
 
 WORDS = st.sampled_from(["word", "two words", "<em>em</em>", "<br>", "<div>", "</div>", "<p>",
