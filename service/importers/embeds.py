@@ -27,11 +27,11 @@ import re
 from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 
-from .htmlscan import TAG_MASK, mask
+from service.importers.htmlscan import TAG_MASK, mask
 
 if TYPE_CHECKING:
-    from .shortcode_parser import Shortcode
-    from .shortcodes import RenderContext
+    from service.importers.shortcode_parser import Shortcode
+    from service.importers.shortcodes import RenderContext
 
 WATCH, LISTEN, POST = "watch the video", "listen", "view the post"
 

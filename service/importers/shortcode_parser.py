@@ -28,7 +28,7 @@ import re
 from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass, field
 
-from .htmlscan import mask
+from service.importers.htmlscan import mask
 
 CORE_TAGS = frozenset({"audio", "caption", "embed", "gallery", "playlist", "video", "wp_caption"})
 KNOWN_TAGS = CORE_TAGS | frozenset({

@@ -32,15 +32,15 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from . import embeds, wp_media
-from .shortcode_parser import (
+from service.importers import embeds, wp_media
+from service.importers.shortcode_parser import (
     Shortcode,
     find_shortcodes,
     parse_attributes,
     replace_shortcodes,
     shortcode_unautop,
 )
-from .wpautop import wpautop
+from service.importers.wpautop import wpautop
 
 __all__ = [
     "RenderContext",

@@ -24,11 +24,11 @@ import html
 import re
 from typing import TYPE_CHECKING
 
-from .embeds import media_card, safe_url, shortcode_url
+from service.importers.embeds import media_card, safe_url, shortcode_url
 
 if TYPE_CHECKING:
-    from .shortcode_parser import Shortcode
-    from .shortcodes import RenderContext
+    from service.importers.shortcode_parser import Shortcode
+    from service.importers.shortcodes import RenderContext
 
 _IMAGE_THEN_TEXT = re.compile(
     r"\s*(?P<image>(?:<a\s[^>]*>\s*)?<img\s[^>]*>(?:\s*</a>)?)(?P<text>.*)",

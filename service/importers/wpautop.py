@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from .htmlscan import segments
+from service.importers.htmlscan import segments
 
 BLOCKS = frozenset({
     "table", "thead", "tfoot", "caption", "col", "colgroup", "tbody", "tr", "td", "th", "div",

@@ -22,8 +22,8 @@ from service.config import SMTPSettings
 from service.core import settings
 from service.core.db import is_postgresql
 from service.extensions import db
-from service.mail.bulk import RawMessage
 from service.mail import transport
+from service.mail.bulk import RawMessage
 from service.mail.headers import HeaderInjectionError, verp_address
 from service.models import Send
 from service.models.base import utcnow

@@ -8,9 +8,9 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_login import current_user
 from sqlalchemy import func, select, tuple_
 
-from service.core.errors import FieldErrors
 from service.core import settings, tokens
 from service.core.counting import capped_count
+from service.core.errors import FieldErrors
 from service.extensions import db
 from service.models import Comment, Event, Issue, User
 from service.moderation import actions, notices, rule_settings

@@ -12,8 +12,7 @@ from service.core.urls import absolute
 from service.extensions import db
 from service.models import Category, Issue
 from service.publishing import queries, related
-
-from . import comments as comments_web
+from service.web import comments as comments_web
 
 bp = Blueprint("public", __name__)
 

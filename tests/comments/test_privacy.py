@@ -15,8 +15,8 @@ from service.comments import data_requests, retention
 from service.extensions import db
 from service.models import Comment
 from service.models.base import utcnow
-from tests.factories import make_comment, make_issue
 from tests.comments.test_posting import enqueued, post_comment  # noqa: F401  (fixture)
+from tests.factories import make_comment, make_issue
 
 SECRET_EMAIL = "zelda.q.private-7731@distinct-mail.example"
 TRACES = (

@@ -16,9 +16,9 @@ from service.models import Comment, ReplySubscription, Subscriber
 from service.models.base import utcnow
 from service.moderation import actions, decisions
 from service.web.comments import COOKIE, COOKIE_PURPOSE
+from tests.comments.test_posting import enqueued, post_comment  # noqa: F401  (fixture)
 from tests.factories import make_comment, make_issue
 from tests.support import processes
-from tests.comments.test_posting import enqueued, post_comment  # noqa: F401  (fixture)
 
 PARENT_EMAIL = "parent.author@example.net"
 

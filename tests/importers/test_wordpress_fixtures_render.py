@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from service.core.rendering import clean_article_html
 from service.importers.shortcodes import ShortcodeReport, find_shortcodes, render_classic
-from service.rendering import clean_article_html
 from tests.conftest import shared_file
 
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.core.errors import FieldErrors
 from service.core import settings
+from service.core.errors import FieldErrors
 from service.extensions import db
 from service.models import Subscriber
 from service.moderation import rule_settings, rules

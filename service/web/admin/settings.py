@@ -8,8 +8,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from service.core.errors import FieldErrors
 from service.core import settings, site
+from service.core.errors import FieldErrors
 from service.extensions import db
 from service.models import Author
 from service.staff import site_settings
