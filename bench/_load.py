@@ -34,8 +34,15 @@ class Response:
         return "; ".join(v.split(";", 1)[0] for v in self.headers.get_all("Set-Cookie") or [])
 
 
-def fetch(host: str, port: int, method: str, path: str, body: bytes | None = None,
-          headers: dict | None = None, timeout: float = 30) -> Response:
+def fetch(
+    host: str,
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict | None = None,
+    timeout: float = 30,
+) -> Response:
     """One HTTP request on its own connection."""
     conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
@@ -84,13 +91,21 @@ class Result:
 
     def line(self) -> str:
         codes = ", ".join(f"{k}×{v}" for k, v in sorted(self.statuses.items()))
-        return (f"{self.name:<34} {self.rps:8.1f} req/s   p50 {self.pct(50):7.1f} ms   "
-                f"p99 {self.pct(99):7.1f} ms   [{codes}]")
+        return (
+            f"{self.name:<34} {self.rps:8.1f} req/s   p50 {self.pct(50):7.1f} ms   "
+            f"p99 {self.pct(99):7.1f} ms   [{codes}]"
+        )
 
 
-def run(name: str, request: Request, concurrency: int, seconds: float,
-        setup: Callable[[int], Any] | None = None, ok: tuple[int, ...] = (200,),
-        pause: float = 0.0) -> Result:
+def run(
+    name: str,
+    request: Request,
+    concurrency: int,
+    seconds: float,
+    setup: Callable[[int], Any] | None = None,
+    ok: tuple[int, ...] = (200,),
+    pause: float = 0.0,
+) -> Result:
     """Run `concurrency` clients for `seconds`; `setup(i)` prepares client i before the clock
     (then `pause` seconds pass, e.g. to wait out a form's time trap)."""
     states = [setup(i) if setup else None for i in range(concurrency)]
@@ -131,8 +146,14 @@ def run(name: str, request: Request, concurrency: int, seconds: float,
     return result
 
 
-def wait_http(host: str, port: int, path: str = "/", timeout: float = 60,
-              proc: subprocess.Popen | None = None, log: Path | None = None) -> None:
+def wait_http(
+    host: str,
+    port: int,
+    path: str = "/",
+    timeout: float = 60,
+    proc: subprocess.Popen | None = None,
+    log: Path | None = None,
+) -> None:
     """Wait until a server answers on `path` (any status below 500)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -178,17 +199,30 @@ def margins_env(home: Path, database_url: str, broker_url: str | None = None, **
     """The environment of a Margins process for a benchmark (rate limits off: documented)."""
     from tests.support.processes import process_env
 
-    return process_env(home, database_url, broker_url, RATELIMIT_ENABLED="false",
-                       SITE_URL="http://127.0.0.1", **extra)
+    return process_env(
+        home,
+        database_url,
+        broker_url,
+        RATELIMIT_ENABLED="false",
+        SITE_URL="http://127.0.0.1",
+        **extra,
+    )
 
 
 def margins_app(env: dict):
     """An in-process app on the same database and broker as the servers, for setup and checks."""
     from service import create_app
 
-    return create_app({"SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"].replace(
-        "postgresql://", "postgresql+psycopg://"), "CELERY_BROKER_URL": env["CELERY_BROKER_URL"],
-        "MARGINS_HOME": env["MARGINS_HOME"], "SECRET_KEY": env["SECRET_KEY"]})
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"].replace(
+                "postgresql://", "postgresql+psycopg://"
+            ),
+            "CELERY_BROKER_URL": env["CELERY_BROKER_URL"],
+            "MARGINS_HOME": env["MARGINS_HOME"],
+            "SECRET_KEY": env["SECRET_KEY"],
+        }
+    )
 
 
 def prepare_margins(app, comments: int, title: str = "Benchmarks") -> str:
@@ -214,10 +248,17 @@ def prepare_margins(app, comments: int, title: str = "Benchmarks") -> str:
         html = comment_markdown_to_html(BODY)
         ids: list[int] = []
         for i in range(comments):
-            row = Comment(issue_id=issue.id, parent_id=ids[i // 3] if i % 3 and ids else None,
-                          author_name=f"Reader {i}", author_email=f"reader{i}@example.net",
-                          author_url="https://example.org" * (i % 2), avatar_key=f"{i:032x}",
-                          body_md=BODY, body_html=html, status="approved")
+            row = Comment(
+                issue_id=issue.id,
+                parent_id=ids[i // 3] if i % 3 and ids else None,
+                author_name=f"Reader {i}",
+                author_email=f"reader{i}@example.net",
+                author_url="https://example.org" * (i % 2),
+                avatar_key=f"{i:032x}",
+                body_md=BODY,
+                body_html=html,
+                status="approved",
+            )
             db.session.add(row)
             db.session.flush()
             ids.append(row.id)
@@ -228,8 +269,14 @@ def prepare_margins(app, comments: int, title: str = "Benchmarks") -> str:
 
 
 def start(cmd: list[str], env: dict, log: Path, cwd: Path = ROOT) -> subprocess.Popen:
-    return subprocess.Popen(cmd, env=env, cwd=cwd, stdout=log.open("wb"),
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        cmd,
+        env=env,
+        cwd=cwd,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def gunicorn(python: str, app: str, port: int, workers: int = 2) -> list[str]:
@@ -237,8 +284,22 @@ def gunicorn(python: str, app: str, port: int, workers: int = 2) -> list[str]:
     import os
 
     threads = os.environ.get("GUNICORN_THREADS", "1")
-    return [python, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-            "--threads", threads, "--graceful-timeout", "5", "--timeout", "60", app]
+    return [
+        python,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        threads,
+        "--graceful-timeout",
+        "5",
+        "--timeout",
+        "60",
+        app,
+    ]
 
 
 def margins_poster(port: int, slug: str):
@@ -249,14 +310,23 @@ def margins_poster(port: int, slug: str):
     def setup(i: int) -> dict:
         page = fetch("127.0.0.1", port, "GET", f"/issues/{slug}")
         html = page.body.decode()
-        form_html = html[html.index('id="commentform"'):]
-        return {"cookie": page.cookie(), "csrf": hidden(form_html, "csrf_token"),
-                "stamp": hidden(form_html, "stamp")}
+        form_html = html[html.index('id="commentform"') :]
+        return {
+            "cookie": page.cookie(),
+            "csrf": hidden(form_html, "csrf_token"),
+            "stamp": hidden(form_html, "stamp"),
+        }
 
     def request(state: dict, n: int) -> int:
         body = comment_form(state, n).encode()
-        answer = fetch("127.0.0.1", port, "POST", f"/issues/{slug}/comments", body, {
-            "Content-Type": "application/x-www-form-urlencoded", "Cookie": state["cookie"]})
+        answer = fetch(
+            "127.0.0.1",
+            port,
+            "POST",
+            f"/issues/{slug}/comments",
+            body,
+            {"Content-Type": "application/x-www-form-urlencoded", "Cookie": state["cookie"]},
+        )
         return answer.status
 
     return setup, request
@@ -265,13 +335,19 @@ def margins_poster(port: int, slug: str):
 def comment_form(state: dict, n: int | str) -> str:
     """The comment form as a browser sends it (the same text as Isso's bench comments); with
     n="{n}", a template for wrk."""
-    values = {"author": "Poster NUMBER", "email": "posterNUMBER@example.net", "url": "",
-              "comment": f"{BODY}\n\nComment NUMBER.", "csrf_token": state["csrf"],
-              "stamp": state["stamp"]}
+    values = {
+        "author": "Poster NUMBER",
+        "email": "posterNUMBER@example.net",
+        "url": "",
+        "comment": f"{BODY}\n\nComment NUMBER.",
+        "csrf_token": state["csrf"],
+        "stamp": state["stamp"],
+    }
     return urllib.parse.urlencode(values).replace("NUMBER", str(n))
 
 
 # --- wrk (apt install wrk): a C load generator, used for reads when installed -----------------
+
 
 @dataclass
 class WrkResult(Result):
@@ -290,8 +366,10 @@ class WrkResult(Result):
     def line(self) -> str:
         bad = ", ".join(f"{k}×{v}" for k, v in sorted(self.statuses.items()) if k >= 400 or k < 0)
         good = sum(v for k, v in self.statuses.items() if 0 <= k < 400)
-        return (f"{self.name:<34} {self.rps:8.1f} req/s   p50 {self.pct(50):7.1f} ms   "
-                f"p99 {self.pct(99):7.1f} ms   [2xx/3xx×{good}{', ' + bad if bad else ''}]")
+        return (
+            f"{self.name:<34} {self.rps:8.1f} req/s   p50 {self.pct(50):7.1f} ms   "
+            f"p99 {self.pct(99):7.1f} ms   [2xx/3xx×{good}{', ' + bad if bad else ''}]"
+        )
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -331,8 +409,9 @@ class Post:
     base: int = 0
 
 
-def wrk(name: str, url: str, concurrency: int, seconds: float,
-        post: Post | None = None) -> WrkResult | None:
+def wrk(
+    name: str, url: str, concurrency: int, seconds: float, post: Post | None = None
+) -> WrkResult | None:
     """Run wrk against `url` (a GET, or `post`); None when wrk is not installed."""
     import shutil
     import tempfile
@@ -342,19 +421,43 @@ def wrk(name: str, url: str, concurrency: int, seconds: float,
     extra: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         if post is not None:
-            files = {"post.lua": _WRK_POST, "body": post.body,
-                     "headers": "".join(f"{k}: {v}\n" for k, v in post.headers.items())}
+            files = {
+                "post.lua": _WRK_POST,
+                "body": post.body,
+                "headers": "".join(f"{k}: {v}\n" for k, v in post.headers.items()),
+            }
             for file, text in files.items():
                 Path(tmp, file).write_text(text)
-            extra = ["-s", f"{tmp}/post.lua", url, "--", f"{tmp}/body", str(post.base),
-                     f"{tmp}/headers"]
-        out = subprocess.run(["wrk", "-t", "2", "-c", str(concurrency), "-d", f"{int(seconds)}s",
-                              "--latency", "--timeout", "10s", *(extra or [url])],
-                             capture_output=True, text=True, check=True).stdout
+            extra = [
+                "-s",
+                f"{tmp}/post.lua",
+                url,
+                "--",
+                f"{tmp}/body",
+                str(post.base),
+                f"{tmp}/headers",
+            ]
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t",
+                "2",
+                "-c",
+                str(concurrency),
+                "-d",
+                f"{int(seconds)}s",
+                "--latency",
+                "--timeout",
+                "10s",
+                *(extra or [url]),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     result = WrkResult(f"{name} [wrk]", seconds)
     result.measured_rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    for q, value, unit in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s)\s*$", out,
-                                  re.MULTILINE):
+    for q, value, unit in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s)\s*$", out, re.MULTILINE):
         result.percentiles[int(q)] = float(value) * _UNITS[unit]
     total = int(re.search(r"(\d+) requests in", out).group(1))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -375,8 +478,10 @@ def merge(parts: list[Result]) -> Result:
     if isinstance(parts[0], WrkResult):
         merged = WrkResult(parts[0].name, seconds)
         merged.measured_rps = sum(p.rps * p.seconds for p in parts) / seconds
-        merged.percentiles = {50: statistics.fmean(p.pct(50) for p in parts),
-                              99: max(p.pct(99) for p in parts)}  # the worst round's p99
+        merged.percentiles = {
+            50: statistics.fmean(p.pct(50) for p in parts),
+            99: max(p.pct(99) for p in parts),
+        }  # the worst round's p99
     else:
         merged = Result(parts[0].name, seconds)
         for part in parts:

@@ -28,9 +28,14 @@ def measure(broker: str, n: int, poll: float | None = None) -> list[float]:
     broker = broker.format(home=home)
     extra = {"BROKER_POLL_INTERVAL": str(poll)} if poll else {}
     env = processes.process_env(home, f"sqlite:///{db_path}", broker, **extra)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
-                      "CELERY_BROKER_URL": broker, "MARGINS_HOME": str(home),
-                      **({"BROKER_POLL_INTERVAL": poll} if poll else {})})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
+            "CELERY_BROKER_URL": broker,
+            "MARGINS_HOME": str(home),
+            **({"BROKER_POLL_INTERVAL": poll} if poll else {}),
+        }
+    )
     with app.app_context():
         from flask_migrate import upgrade
 
@@ -42,8 +47,9 @@ def measure(broker: str, n: int, poll: float | None = None) -> list[float]:
         worker = processes.start_worker(env, home / "worker.log", concurrency=1)
         try:
             enqueue("maintenance.ping", "warm-up")
-            processes.wait_for(lambda: _token(db_path) and "warm-up" in _token(db_path), 60,
-                               what="worker start")
+            processes.wait_for(
+                lambda: _token(db_path) and "warm-up" in _token(db_path), 60, what="worker start"
+            )
             latencies = []
             for i in range(n):
                 token = f"t{i}"
@@ -69,7 +75,9 @@ def report(name: str, values: list[float]) -> float:
     values = sorted(values)
     p50 = statistics.median(values)
     p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
-    print(f"{name:<38} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   mean {statistics.mean(values):7.1f} ms")
+    print(
+        f"{name:<38} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   mean {statistics.mean(values):7.1f} ms"
+    )
     return p50
 
 
@@ -77,9 +85,11 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 40
     results = {}
     results["sqla+sqlite, poll 1.0 s (kombu default)"] = measure(
-        "sqla+sqlite:///{home}/broker.sqlite", n, poll=1.0)
+        "sqla+sqlite:///{home}/broker.sqlite", n, poll=1.0
+    )
     results["sqla+sqlite, poll 0.1 s (Margins default)"] = measure(
-        "sqla+sqlite:///{home}/broker.sqlite", n, poll=0.1)
+        "sqla+sqlite:///{home}/broker.sqlite", n, poll=0.1
+    )
     if socket.socket().connect_ex(("127.0.0.1", 6379)) == 0:
         results["redis://127.0.0.1:6379"] = measure("redis://127.0.0.1:6379/14", n)
     print(f"task latency, {n} tasks each, enqueue → task visible in the database")

@@ -95,10 +95,20 @@ def prepare(app, n: int) -> int:
     declare_broker_queue()
     now = utcnow()
     for start in range(0, n, 5000):
-        db.session.execute(insert(Subscriber), [
-            {"email": f"reader{i:06d}@example.com", "name": f"Reader {i}", "status": "active",
-             "delivery": "issue", "confirmed_at": now, "created_at": now}
-            for i in range(start, min(n, start + 5000))])
+        db.session.execute(
+            insert(Subscriber),
+            [
+                {
+                    "email": f"reader{i:06d}@example.com",
+                    "name": f"Reader {i}",
+                    "status": "active",
+                    "delivery": "issue",
+                    "confirmed_at": now,
+                    "created_at": now,
+                }
+                for i in range(start, min(n, start + 5000))
+            ],
+        )
     body = "\n\n".join(["A paragraph of an essay, long enough to look like one. " * 8] * 6)
     issue = writing.create_draft("Fan-out", body, "Bench Author")
     db.session.commit()
@@ -120,12 +130,17 @@ def fanout(args) -> None:
     sink.start()
     ready.wait(10)
     db_url, drop = database(args.db, home)
-    broker = (servers.REDIS_URL if args.broker == "redis"
-              else f"sqla+sqlite:///{home / 'broker.sqlite'}")
+    broker = (
+        servers.REDIS_URL if args.broker == "redis" else f"sqla+sqlite:///{home / 'broker.sqlite'}"
+    )
     smtp_url = f"smtp://127.0.0.1:{port}"
-    config = {"SQLALCHEMY_DATABASE_URI": db_url, "CELERY_BROKER_URL": broker,
-              "MARGINS_HOME": str(home), "SMTP_URL": smtp_url,
-              "SITE_URL": "http://margins.test"}
+    config = {
+        "SQLALCHEMY_DATABASE_URI": db_url,
+        "CELERY_BROKER_URL": broker,
+        "MARGINS_HOME": str(home),
+        "SMTP_URL": smtp_url,
+        "SITE_URL": "http://margins.test",
+    }
     env = processes.process_env(home, db_url, broker, SMTP_URL=smtp_url)
     workers = []
     try:
@@ -144,11 +159,15 @@ def fanout(args) -> None:
             settings.put("newsletter.parallel_tasks", args.workers)
             db.session.commit()
             for i in range(args.workers):
-                workers.append(processes.start_worker(env, home / f"worker{i}.log",
-                                                      concurrency=1, pool="solo"))
+                workers.append(
+                    processes.start_worker(env, home / f"worker{i}.log", concurrency=1, pool="solo")
+                )
             for i in range(args.workers):
-                processes.wait_for(lambda i=i: "ready" in (home / f"worker{i}.log").read_text(),
-                                   60, what="worker start")
+                processes.wait_for(
+                    lambda i=i: "ready" in (home / f"worker{i}.log").read_text(),
+                    60,
+                    what="worker start",
+                )
             start = time.perf_counter()
             scheduling.publish(issue_id)
             send_id = 1

@@ -82,8 +82,11 @@ class Sink:
         self.log = home / "sink.log"
         self.count = multiprocessing.Value("i", 0)
         ready = multiprocessing.Event()
-        self.proc = multiprocessing.Process(target=run_sink, daemon=True, args=(
-            self.port, str(self.log), self.count, ready, tempfail, unknown or []))
+        self.proc = multiprocessing.Process(
+            target=run_sink,
+            daemon=True,
+            args=(self.port, str(self.log), self.count, ready, tempfail, unknown or []),
+        )
         self.proc.start()
         if not ready.wait(15):
             raise RuntimeError("the SMTP sink did not start")
@@ -106,14 +109,22 @@ class Stack:
     def __init__(self, args, home: Path, sink: Sink):
         self.home = home
         self.db_url, self.drop = database(args.db, home)
-        self.broker = REDIS if args.broker == "redis" else f"sqla+sqlite:///{home / 'broker.sqlite'}"
+        self.broker = (
+            REDIS if args.broker == "redis" else f"sqla+sqlite:///{home / 'broker.sqlite'}"
+        )
         if args.broker == "redis":
             import redis
 
             redis.Redis.from_url(REDIS).flushdb()
-        self.app = create_app({"SQLALCHEMY_DATABASE_URI": self.db_url,
-                               "CELERY_BROKER_URL": self.broker, "MARGINS_HOME": str(home),
-                               "SMTP_URL": sink.url, "SITE_URL": "http://margins.test"})
+        self.app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": self.db_url,
+                "CELERY_BROKER_URL": self.broker,
+                "MARGINS_HOME": str(home),
+                "SMTP_URL": sink.url,
+                "SITE_URL": "http://margins.test",
+            }
+        )
         self.env = processes.process_env(home, self.db_url, self.broker, SMTP_URL=sink.url)
         self.workers: list = []
 
@@ -163,8 +174,12 @@ def kills(args, home: Path) -> bool:
             step = args.n // (KILLS + 2)
             at_kills = []
             for k in range(1, KILLS + 1):
-                processes.wait_for(lambda k=k: sink.count.value >= k * step, 240, 0.02,
-                                   what=f"{k * step} messages before kill {k}")
+                processes.wait_for(
+                    lambda k=k: sink.count.value >= k * step,
+                    240,
+                    0.02,
+                    what=f"{k * step} messages before kill {k}",
+                )
                 processes.stop(worker, 9)
                 at_kills.append(sink.count.value)
                 db.session.commit()
@@ -191,11 +206,15 @@ def kills(args, home: Path) -> bool:
     duplicates = sum(copies[a] - 1 for a in expected if copies[a] >= 2)
     strangers = len(set(copies) - expected)
     ok = missing == 0 and duplicates <= KILLS and strangers == 0
-    print(f"(a) kill -9 x{KILLS}: N={args.n} db={args.db} broker={args.broker}, "
-          f"{elapsed:.1f} s, sink count at each kill: {at_kills}")
+    print(
+        f"(a) kill -9 x{KILLS}: N={args.n} db={args.db} broker={args.broker}, "
+        f"{elapsed:.1f} s, sink count at each kill: {at_kills}"
+    )
     print(f"    ledger: {counts}")
-    print(f"    recipients with 0 copies: {missing}, 1 copy: {once}, 2+ copies: {twice} "
-          f"(duplicates {duplicates}, allowed <= {KILLS}); unknown recipients {strangers}")
+    print(
+        f"    recipients with 0 copies: {missing}, 1 copy: {once}, 2+ copies: {twice} "
+        f"(duplicates {duplicates}, allowed <= {KILLS}); unknown recipients {strangers}"
+    )
     print(f"{'PASS' if ok else 'FAIL'} (a) every subscriber got >= 1 copy, duplicates <= kills")
     return ok
 
@@ -217,10 +236,12 @@ def flaky(args, home: Path) -> bool:
     try:
         with stack.app.app_context():
             issue_id = prepare(stack.app, n)
-            for key, value in (("newsletter.retry_base_seconds", 0.2),
-                               ("newsletter.max_attempts", 12),
-                               ("newsletter.pause_after_errors", 10**9),
-                               ("newsletter.parallel_tasks", 1)):
+            for key, value in (
+                ("newsletter.retry_base_seconds", 0.2),
+                ("newsletter.max_attempts", 12),
+                ("newsletter.pause_after_errors", 10**9),
+                ("newsletter.parallel_tasks", 1),
+            ):
                 settings.put(key, value)
             db.session.commit()
             stack.worker()
@@ -235,11 +256,14 @@ def flaky(args, home: Path) -> bool:
                 sweeps.sweep()
             elapsed = time.perf_counter() - began
             counts = ledger.progress(send_id)
-            bounced = set(db.session.scalars(select(Subscriber.email).where(
-                Subscriber.status == "bounced")))
-            retried = db.session.scalar(select(func.count()).select_from(
-                Delivery).where(Delivery.send_id == send_id,
-                                         Delivery.attempts > 1))
+            bounced = set(
+                db.session.scalars(select(Subscriber.email).where(Subscriber.status == "bounced"))
+            )
+            retried = db.session.scalar(
+                select(func.count())
+                .select_from(Delivery)
+                .where(Delivery.send_id == send_id, Delivery.attempts > 1)
+            )
         time.sleep(0.5)
         copies = sink.copies()
     finally:
@@ -250,9 +274,11 @@ def flaky(args, home: Path) -> bool:
     ok = missing == 0 and bounced == set(unknown) and counts.get("sent") == len(wanted)
     print(f"(b) 451 to 30%, 550 user unknown for {len(unknown)} of {n}: {elapsed:.1f} s")
     print(f"    ledger: {counts}; rows that needed a retry: {retried}")
-    print(f"    delivered recipients {len(wanted & set(copies))}/{len(wanted)} "
-          f"(missing {missing}, extra copies {sum(copies.values()) - len(set(copies))}); "
-          f"bounced {len(bounced)} (exactly the 550 set: {bounced == set(unknown)})")
+    print(
+        f"    delivered recipients {len(wanted & set(copies))}/{len(wanted)} "
+        f"(missing {missing}, extra copies {sum(copies.values()) - len(set(copies))}); "
+        f"bounced {len(bounced)} (exactly the 550 set: {bounced == set(unknown)})"
+    )
     print(f"{'PASS' if ok else 'FAIL'} (b) all delivered after retries; the 550 set bounced")
     return ok
 

@@ -40,9 +40,24 @@ import _load as load
 from tests.support import processes, servers
 
 REDIS = "redis://127.0.0.1:6379/13"
-REDIS_START = ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port",
-               "6379", "--save", "", "--appendonly", "no", "--dir", "/var/lib/redis",
-               "--logfile", "/var/log/redis/ci.log"]
+REDIS_START = [
+    "redis-server",
+    "--daemonize",
+    "yes",
+    "--bind",
+    "127.0.0.1",
+    "-::1",
+    "--port",
+    "6379",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--dir",
+    "/var/lib/redis",
+    "--logfile",
+    "/var/log/redis/ci.log",
+]
 _ID = re.compile(r"#comment-(\d+)")
 
 
@@ -67,8 +82,11 @@ def ensure_postgres() -> None:
     if not servers.reachable("127.0.0.1", 5432):
         subprocess.run(pg_cluster() + ["start"], check=False)
     if not servers.reachable("127.0.0.1", 5432):
-        print("WARNING: PostgreSQL is not running; start it with: " + " ".join(pg_cluster())
-              + " start")
+        print(
+            "WARNING: PostgreSQL is not running; start it with: "
+            + " ".join(pg_cluster())
+            + " start"
+        )
 
 
 class Site:
@@ -82,13 +100,14 @@ class Site:
         self.slug = load.prepare_margins(self.app, 20, title="Faults")
         self.port = servers.free_port()
         log = home / "web.log"
-        self.procs = [load.start(load.gunicorn(sys.executable, "service.wsgi:app", self.port),
-                                 self.env, log)]
+        self.procs = [
+            load.start(load.gunicorn(sys.executable, "service.wsgi:app", self.port), self.env, log)
+        ]
         if worker:
-            self.procs.append(processes.start_worker(self.env, home / "worker.log",
-                                                     concurrency=2, beat=True))
-        load.wait_http("127.0.0.1", self.port, f"/issues/{self.slug}", proc=self.procs[0],
-                       log=log)
+            self.procs.append(
+                processes.start_worker(self.env, home / "worker.log", concurrency=2, beat=True)
+            )
+        load.wait_http("127.0.0.1", self.port, f"/issues/{self.slug}", proc=self.procs[0], log=log)
 
     def comments(self, ids: list[int]) -> tuple[int, int]:
         """(stored, moderated) among these comment ids."""
@@ -98,8 +117,11 @@ class Site:
         from service.models import Comment
 
         with self.app.app_context():
-            row = db.session.execute(select(func.count(), func.count().filter(
-                Comment.moderation_due.is_(False))).where(Comment.id.in_(ids))).one()
+            row = db.session.execute(
+                select(func.count(), func.count().filter(Comment.moderation_due.is_(False))).where(
+                    Comment.id.in_(ids)
+                )
+            ).one()
             db.session.rollback()
             db.engine.dispose()
         return row[0], row[1]
@@ -116,12 +138,24 @@ def post_comments(site: Site, count: int) -> tuple[Counter, list[int]]:
     time.sleep(3.2)  # past the form's time trap
     statuses, ids = Counter(), []
     for n in range(count):
-        body = load.form({"author": f"Outage {n}", "email": f"outage{n}@example.net", "url": "",
-                          "comment": f"Posted while the broker is down, number {n}.",
-                          "csrf_token": state["csrf"], "stamp": state["stamp"]})
-        answer = load.fetch("127.0.0.1", site.port, "POST", f"/issues/{site.slug}/comments",
-                            body, {"Content-Type": "application/x-www-form-urlencoded",
-                                   "Cookie": state["cookie"]})
+        body = load.form(
+            {
+                "author": f"Outage {n}",
+                "email": f"outage{n}@example.net",
+                "url": "",
+                "comment": f"Posted while the broker is down, number {n}.",
+                "csrf_token": state["csrf"],
+                "stamp": state["stamp"],
+            }
+        )
+        answer = load.fetch(
+            "127.0.0.1",
+            site.port,
+            "POST",
+            f"/issues/{site.slug}/comments",
+            body,
+            {"Content-Type": "application/x-www-form-urlencoded", "Cookie": state["cookie"]},
+        )
         statuses[answer.status] += 1
         found = _ID.search(answer.headers.get("Location") or "")
         if answer.status == 303 and found:
@@ -136,11 +170,18 @@ def broker_down(home: Path, outage: float) -> bool:
     redis.Redis.from_url(REDIS).flushdb()
     site = Site(home, REDIS, worker=True)
     try:
-        processes.wait_for(lambda: "beat: Starting" in (home / "worker.log").read_text()
-                           or "ready" in (home / "worker.log").read_text(), 60, what="worker")
+        processes.wait_for(
+            lambda: (
+                "beat: Starting" in (home / "worker.log").read_text()
+                or "ready" in (home / "worker.log").read_text()
+            ),
+            60,
+            what="worker",
+        )
         down_at = time.monotonic()
-        subprocess.run(["redis-cli", "-p", "6379", "shutdown", "nosave"], check=False,
-                       capture_output=True)
+        subprocess.run(
+            ["redis-cli", "-p", "6379", "shutdown", "nosave"], check=False, capture_output=True
+        )
         try:
             statuses, ids = post_comments(site, 100)
             posted = time.monotonic() - down_at
@@ -149,8 +190,10 @@ def broker_down(home: Path, outage: float) -> bool:
         finally:
             ensure_redis()
         back_at = time.monotonic()
-        print(f"(a) Redis down {back_at - down_at:.1f} s; 100 posts took {posted:.1f} s: "
-              f"statuses {dict(statuses)}, stored while down {stored_down}")
+        print(
+            f"(a) Redis down {back_at - down_at:.1f} s; 100 posts took {posted:.1f} s: "
+            f"statuses {dict(statuses)}, stored while down {stored_down}"
+        )
         moderated, stored = 0, 0
         while time.monotonic() - back_at < 120:
             stored, moderated = site.comments(ids)
@@ -162,11 +205,15 @@ def broker_down(home: Path, outage: float) -> bool:
         ensure_redis()
         site.close()
     ok = statuses == Counter({303: 100}) and stored == 100 and moderated == 100 and waited <= 60
-    print(f"    moderated {moderated}/{len(ids)} {waited:.0f} s after Redis returned "
-          f"({waited + back_at - down_at:.0f} s after the first post; the feed backs off to 10 s "
-          f"while the broker is down)")
-    print(f"{'PASS' if ok else 'FAIL'} (a) 100 accepted and stored with the broker down; "
-          f"all moderated within 60 s of its return")
+    print(
+        f"    moderated {moderated}/{len(ids)} {waited:.0f} s after Redis returned "
+        f"({waited + back_at - down_at:.0f} s after the first post; the feed backs off to 10 s "
+        f"while the broker is down)"
+    )
+    print(
+        f"{'PASS' if ok else 'FAIL'} (a) 100 accepted and stored with the broker down; "
+        f"all moderated within 60 s of its return"
+    )
     return ok
 
 
@@ -187,8 +234,9 @@ def pg_restart(home: Path) -> bool:
                 if n % 4 == 3:
                     status = post(states[i], n)
                 else:
-                    status = load.fetch("127.0.0.1", site.port, "GET", f"/issues/{site.slug}",
-                                        timeout=10).status
+                    status = load.fetch(
+                        "127.0.0.1", site.port, "GET", f"/issues/{site.slug}", timeout=10
+                    ).status
             except OSError:
                 status = -1
             with lock:
@@ -217,23 +265,32 @@ def pg_restart(home: Path) -> bool:
         site.close()
     phases = {"before": Counter(), "during": Counter(), "after": Counter()}
     for start, end, status in log:
-        phase = ("before" if end < restart[0] else "after" if start > restart[1] else "during")
+        phase = "before" if end < restart[0] else "after" if start > restart[1] else "during"
         phases[phase]["ok" if status in (200, 303) else "error"] += 1
     print(f"(b) PostgreSQL restart took {restart[1] - restart[0]:.1f} s (pg_ctlcluster)")
     for phase, counts in phases.items():
         print(f"    {phase:<7} requests {sum(counts.values()):5d}   errors {counts['error']}")
-    ok = (phases["before"]["error"] == 0 and phases["after"]["error"] == 0
-          and phases["after"]["ok"] > 0)
-    print(f"{'PASS' if ok else 'FAIL'} (b) errors only during the restart; the app recovered "
-          f"without a restart")
+    ok = (
+        phases["before"]["error"] == 0
+        and phases["after"]["error"] == 0
+        and phases["after"]["ok"] > 0
+    )
+    print(
+        f"{'PASS' if ok else 'FAIL'} (b) errors only during the restart; the app recovered "
+        f"without a restart"
+    )
     return ok
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=["a", "b"])
-    parser.add_argument("--outage", type=float, default=40.0,
-                        help="seconds Redis stays down in (a), posting included")
+    parser.add_argument(
+        "--outage",
+        type=float,
+        default=40.0,
+        help="seconds Redis stays down in (a), posting included",
+    )
     args = parser.parse_args()
     if not (servers.reachable("127.0.0.1", 5432) and servers.reachable("127.0.0.1", 6379)):
         print("FAIL PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 are required")

@@ -64,25 +64,42 @@ def isso_python() -> str:
     if not (ISSO_VENV / "bin" / "gunicorn").exists():
         shutil.rmtree(ISSO_VENV, ignore_errors=True)
         subprocess.run([sys.executable, "-m", "venv", str(ISSO_VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "isso", "gunicorn"],
-                       check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "isso", "gunicorn"], check=True)
     return str(python)
 
 
 def isso_data(n: int | str, parent: int | None = None) -> dict:
-    return {"text": f"{load.BODY}\n\nComment {n}.", "author": f"Reader {n}",
-            "email": f"reader{n}@example.net", "website": None, "parent": parent,
-            "title": "Benchmarks"}
+    return {
+        "text": f"{load.BODY}\n\nComment {n}.",
+        "author": f"Reader {n}",
+        "email": f"reader{n}@example.net",
+        "website": None,
+        "parent": parent,
+        "title": "Benchmarks",
+    }
 
 
 def isso_new(port: int, n: int, parent: int | None = None) -> load.Response:
-    return load.fetch("127.0.0.1", port, "POST", f"/new?uri={URI}",
-                      json.dumps(isso_data(n, parent)).encode(),
-                      {"Content-Type": "application/json"})
+    return load.fetch(
+        "127.0.0.1",
+        port,
+        "POST",
+        f"/new?uri={URI}",
+        json.dumps(isso_data(n, parent)).encode(),
+        {"Content-Type": "application/json"},
+    )
 
 
-def poster(name: str, port: int, path: str, post: load.Post, seconds: float, clients: int,
-           fallback: load.Request, ok: tuple[int, ...]) -> load.Result:
+def poster(
+    name: str,
+    port: int,
+    path: str,
+    post: load.Post,
+    seconds: float,
+    clients: int,
+    fallback: load.Request,
+    ok: tuple[int, ...],
+) -> load.Result:
     """POST distinct comments under load: with wrk when installed, else Python threads."""
     found = load.wrk(name, f"http://127.0.0.1:{port}{path}", clients, seconds, post)
     return found or load.run(name, fallback, clients, seconds, ok=ok)
@@ -91,8 +108,9 @@ def poster(name: str, port: int, path: str, post: load.Post, seconds: float, cli
 def reader(name: str, port: int, path: str, seconds: float, clients: int) -> load.Result:
     """GET `path` under load: with wrk when installed (less client CPU), else Python threads."""
     found = load.wrk(name, f"http://127.0.0.1:{port}{path}", clients, seconds)
-    return found or load.run(name, lambda s, n: load.fetch("127.0.0.1", port, "GET", path).status,
-                             clients, seconds)
+    return found or load.run(
+        name, lambda s, n: load.fetch("127.0.0.1", port, "GET", path).status, clients, seconds
+    )
 
 
 @dataclass
@@ -110,8 +128,12 @@ def start_isso(home: Path, clients: int, stack: ExitStack) -> Target:
     cfg = home / "isso.cfg"
     cfg.write_text(ISSO_CFG.format(db=home / "isso.db", port=port))
     log = home / "isso.log"
-    proc = load.start(load.gunicorn(python, "isso.run", port),
-                      dict(os.environ, ISSO_SETTINGS=str(cfg)), log, cwd=home)
+    proc = load.start(
+        load.gunicorn(python, "isso.run", port),
+        dict(os.environ, ISSO_SETTINGS=str(cfg)),
+        log,
+        cwd=home,
+    )
     stack.callback(processes.stop, proc)
     load.wait_http("127.0.0.1", port, "/info", proc=proc, log=log)
     ids: list[int] = []
@@ -125,19 +147,32 @@ def start_isso(home: Path, clients: int, stack: ExitStack) -> Target:
 
     def post(seconds: float) -> load.Result:
         base = next(rounds) * 10**9
-        body = load.Post(json.dumps(isso_data("{n}")), {"Content-Type": "application/json"},
-                         base)
-        return poster("Isso POST /new", port, f"/new?uri={URI}", body, seconds, clients,
-                      lambda s, n: isso_new(port, base + n).status, ok=(201,))
+        body = load.Post(json.dumps(isso_data("{n}")), {"Content-Type": "application/json"}, base)
+        return poster(
+            "Isso POST /new",
+            port,
+            f"/new?uri={URI}",
+            body,
+            seconds,
+            clients,
+            lambda s, n: isso_new(port, base + n).status,
+            ok=(201,),
+        )
 
     return Target(
-        "isso",
-        lambda t: reader("Isso GET /?uri= (JSON)", port, f"/?uri={URI}", t, clients),
-        post)
+        "isso", lambda t: reader("Isso GET /?uri= (JSON)", port, f"/?uri={URI}", t, clients), post
+    )
 
 
-def start_margins(key: str, label: str, home: Path, database_url: str, broker: str | None,
-                  clients: int, stack: ExitStack) -> Target:
+def start_margins(
+    key: str,
+    label: str,
+    home: Path,
+    database_url: str,
+    broker: str | None,
+    clients: int,
+    stack: ExitStack,
+) -> Target:
     env = load.margins_env(home, database_url, broker)
     slug = load.prepare_margins(load.margins_app(env), COMMENTS)
     port = servers.free_port()
@@ -156,18 +191,29 @@ def start_margins(key: str, label: str, home: Path, database_url: str, broker: s
             states.extend(setup(i) for i in range(clients))
             time.sleep(3.2)
         base = next(rounds) * 10**9  # distinct comments in every round (no 409 duplicates)
-        body = load.Post(load.comment_form(states[0], "{n}"), {
-            "Content-Type": "application/x-www-form-urlencoded", "Cookie": states[0]["cookie"]},
-            base)
-        return poster(f"Margins {label}: comment POST", port, f"/issues/{slug}/comments", body,
-                      seconds, clients, lambda s, n: request(states[n % clients], base + n),
-                      ok=(303,))
+        body = load.Post(
+            load.comment_form(states[0], "{n}"),
+            {"Content-Type": "application/x-www-form-urlencoded", "Cookie": states[0]["cookie"]},
+            base,
+        )
+        return poster(
+            f"Margins {label}: comment POST",
+            port,
+            f"/issues/{slug}/comments",
+            body,
+            seconds,
+            clients,
+            lambda s, n: request(states[n % clients], base + n),
+            ok=(303,),
+        )
 
     return Target(
         key,
-        lambda t: reader(f"Margins {label}: issue page (HTML)", port, f"/issues/{slug}", t,
-                         clients),
-        post)
+        lambda t: reader(
+            f"Margins {label}: issue page (HTML)", port, f"/issues/{slug}", t, clients
+        ),
+        post,
+    )
 
 
 def verdict(name: str, ratio: float, goal: float) -> str:
@@ -188,23 +234,34 @@ def main() -> None:
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 15
     clients = int(sys.argv[2]) if len(sys.argv) > 2 else 8
     root = Path(tempfile.mkdtemp(prefix="margins-isso-"))
-    print(f"{COMMENTS} approved comments, {clients} concurrent clients, {seconds:g} s each "
-          f"(in {ROUNDS} interleaved rounds), gunicorn with 2 sync workers for both; "
-          f"{os.cpu_count()} CPUs")
+    print(
+        f"{COMMENTS} approved comments, {clients} concurrent clients, {seconds:g} s each "
+        f"(in {ROUNDS} interleaved rounds), gunicorn with 2 sync workers for both; "
+        f"{os.cpu_count()} CPUs"
+    )
     with ExitStack() as stack:
         stack.callback(shutil.rmtree, root, ignore_errors=True)
         for name in ("isso", "sqlite", "pg"):
             (root / name).mkdir()
-        targets = [start_isso(root / "isso", clients, stack),
-                   start_margins("sqlite", "SQLite", root / "sqlite",
-                                 f"sqlite:///{root / 'sqlite' / 'margins.sqlite'}", None,
-                                 clients, stack)]
+        targets = [
+            start_isso(root / "isso", clients, stack),
+            start_margins(
+                "sqlite",
+                "SQLite",
+                root / "sqlite",
+                f"sqlite:///{root / 'sqlite' / 'margins.sqlite'}",
+                None,
+                clients,
+                stack,
+            ),
+        ]
         if servers.reachable("127.0.0.1", 5432):
             url, drop = load.pg_database("margins_bench")
             stack.callback(drop)
             redis = "redis://127.0.0.1:6379/13" if servers.reachable("127.0.0.1", 6379) else None
-            targets.append(start_margins("pg", "PostgreSQL", root / "pg", url, redis, clients,
-                                         stack))
+            targets.append(
+                start_margins("pg", "PostgreSQL", root / "pg", url, redis, clients, stack)
+            )
         results = measure(targets, seconds)
     report(results)
 
@@ -220,11 +277,15 @@ def report(results: dict) -> None:
         if key not in results:
             continue
         read, post = results[key]
-        print(verdict(f"reading, {label}", read.rps / isso_read.rps, 1.5)
-              + f"; p99 {read.pct(99):.1f} ms (goal < 50 ms) "
-              + ("met" if read.pct(99) < 50 else "MISSED"))
-        print(verdict(f"posting, {label}", post.rps / isso_post.rps, 2)
-              + f"; p50 {post.pct(50):.1f} ms vs Isso {isso_post.pct(50):.1f} ms")
+        print(
+            verdict(f"reading, {label}", read.rps / isso_read.rps, 1.5)
+            + f"; p99 {read.pct(99):.1f} ms (goal < 50 ms) "
+            + ("met" if read.pct(99) < 50 else "MISSED")
+        )
+        print(
+            verdict(f"posting, {label}", post.rps / isso_post.rps, 2)
+            + f"; p50 {post.pct(50):.1f} ms vs Isso {isso_post.pct(50):.1f} ms"
+        )
     errors = sum(r.errors for pair in results.values() for r in pair)
     print(f"5xx or connection errors across all runs: {errors}")
 

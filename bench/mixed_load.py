@@ -37,11 +37,14 @@ def client_state(port: int, slug: str):
     def setup(i: int) -> dict:
         page = load.fetch("127.0.0.1", port, "GET", f"/issues/{slug}")
         html = page.body.decode()
-        comment_form = html[html.index('id="commentform"'):]
-        subscribe_form = html[html.index('class="subscribe-form"'):]
-        return {"cookie": page.cookie(), "csrf": load.hidden(comment_form, "csrf_token"),
-                "stamp": load.hidden(comment_form, "stamp"),
-                "sub_stamp": load.hidden(subscribe_form, "stamp")}
+        comment_form = html[html.index('id="commentform"') :]
+        subscribe_form = html[html.index('class="subscribe-form"') :]
+        return {
+            "cookie": page.cookie(),
+            "csrf": load.hidden(comment_form, "csrf_token"),
+            "stamp": load.hidden(comment_form, "stamp"),
+            "sub_stamp": load.hidden(subscribe_form, "stamp"),
+        }
 
     return setup
 
@@ -55,18 +58,31 @@ def mixed(port: int, slug: str, accepted: list[int], lock: threading.Lock):
         if kind < 7:
             return load.fetch("127.0.0.1", port, "GET", f"/issues/{slug}").status
         if kind < 9:
-            body = load.form({"author": f"Mixed {n}", "email": f"mixed{n}@example.net",
-                              "comment": f"Mixed-load comment {n}.", "csrf_token": state["csrf"],
-                              "stamp": state["stamp"]})
-            answer = load.fetch("127.0.0.1", port, "POST", f"/issues/{slug}/comments", body,
-                                headers)
+            body = load.form(
+                {
+                    "author": f"Mixed {n}",
+                    "email": f"mixed{n}@example.net",
+                    "comment": f"Mixed-load comment {n}.",
+                    "csrf_token": state["csrf"],
+                    "stamp": state["stamp"],
+                }
+            )
+            answer = load.fetch(
+                "127.0.0.1", port, "POST", f"/issues/{slug}/comments", body, headers
+            )
             found = _ID.search(answer.headers.get("Location") or "")
             if answer.status == 303 and found:
                 with lock:
                     accepted.append(int(found.group(1)))
             return answer.status
-        body = load.form({"email": f"sub{n}@example.org", "name": f"Sub {n}",
-                          "csrf_token": state["csrf"], "stamp": state["sub_stamp"]})
+        body = load.form(
+            {
+                "email": f"sub{n}@example.org",
+                "name": f"Sub {n}",
+                "csrf_token": state["csrf"],
+                "stamp": state["sub_stamp"],
+            }
+        )
         return load.fetch("127.0.0.1", port, "POST", "/subscribe", body, headers).status
 
     return request
@@ -82,8 +98,11 @@ def settle(app, ids: list[int], timeout: float = 600) -> tuple[int, int, float]:
     began = time.monotonic()
     with app.app_context():
         while True:
-            rows = db.session.execute(select(func.count(), func.count().filter(
-                Comment.moderation_due.is_(False))).where(Comment.id.in_(ids))).one()
+            rows = db.session.execute(
+                select(func.count(), func.count().filter(Comment.moderation_due.is_(False))).where(
+                    Comment.id.in_(ids)
+                )
+            ).one()
             db.session.rollback()
             if rows[1] == len(ids) or time.monotonic() - began > timeout:
                 db.engine.dispose()
@@ -91,22 +110,32 @@ def settle(app, ids: list[int], timeout: float = 600) -> tuple[int, int, float]:
             time.sleep(1)
 
 
-def run_stack(label: str, home: Path, database_url: str, broker: str | None, seconds: float,
-              clients: int) -> bool:
+def run_stack(
+    label: str, home: Path, database_url: str, broker: str | None, seconds: float, clients: int
+) -> bool:
     env = load.margins_env(home, database_url, broker, WEB_CONCURRENCY="2")
     app = load.margins_app(env)
     slug = load.prepare_margins(app, 50, title="Mixed load")
     port = servers.free_port()
     web_log, worker_log = home / "web.log", home / "worker.log"
-    web = load.start(load.gunicorn(sys.executable, "service.wsgi:app", port) +
-                     ["--access-logfile", "-"], env, web_log)
+    web = load.start(
+        load.gunicorn(sys.executable, "service.wsgi:app", port) + ["--access-logfile", "-"],
+        env,
+        web_log,
+    )
     worker = processes.start_worker(env, worker_log, concurrency=4, beat=True)  # as margins run
     accepted: list[int] = []
     try:
         load.wait_http("127.0.0.1", port, f"/issues/{slug}", proc=web, log=web_log)
-        result = load.run(f"{label}: mixed", mixed(port, slug, accepted, threading.Lock()),
-                          clients, seconds, setup=client_state(port, slug), ok=(200, 303),
-                          pause=3.2)
+        result = load.run(
+            f"{label}: mixed",
+            mixed(port, slug, accepted, threading.Lock()),
+            clients,
+            seconds,
+            setup=client_state(port, slug),
+            ok=(200, 303),
+            pause=3.2,
+        )
         stored, moderated, waited = settle(app, accepted)
     finally:
         processes.stop(web)
@@ -115,9 +144,11 @@ def run_stack(label: str, home: Path, database_url: str, broker: str | None, sec
     locked = logs.count("database is locked")
     server_errors = sum(n for status, n in result.statuses.items() if status >= 500)
     print(result.line())
-    print(f"  5xx: {server_errors}   'database is locked' in logs: {locked}   "
-          f"comments accepted {len(accepted)}, stored {stored}, moderated {moderated} "
-          f"(all moderated {waited:.0f} s after the load)")
+    print(
+        f"  5xx: {server_errors}   'database is locked' in logs: {locked}   "
+        f"comments accepted {len(accepted)}, stored {stored}, moderated {moderated} "
+        f"(all moderated {waited:.0f} s after the load)"
+    )
     return server_errors == 0 and locked == 0 and stored == moderated == len(accepted)
 
 
@@ -125,14 +156,18 @@ def main() -> None:
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 60
     clients = int(sys.argv[2]) if len(sys.argv) > 2 else 32
     root = Path(tempfile.mkdtemp(prefix="margins-mixed-"))
-    print(f"{clients} clients for {seconds:g} s: 70% issue page, 20% comment posts, "
-          f"10% subscribes")
+    print(f"{clients} clients for {seconds:g} s: 70% issue page, 20% comment posts, 10% subscribes")
     ok = True
     try:
         (root / "embedded").mkdir()
-        ok &= run_stack("embedded (SQLite + SQLite broker)", root / "embedded",
-                        f"sqlite:///{root / 'embedded' / 'margins.sqlite'}", None, seconds,
-                        clients)
+        ok &= run_stack(
+            "embedded (SQLite + SQLite broker)",
+            root / "embedded",
+            f"sqlite:///{root / 'embedded' / 'margins.sqlite'}",
+            None,
+            seconds,
+            clients,
+        )
         if servers.reachable("127.0.0.1", 5432) and servers.reachable("127.0.0.1", 6379):
             import redis
 

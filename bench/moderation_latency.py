@@ -32,8 +32,9 @@ TARGETS = {"embedded (sqla+sqlite)": 1000.0, "redis": 250.0}
 
 def _decided(db_path: Path, comment_id: int) -> bool:
     with sqlite3.connect(db_path, timeout=15) as conn:
-        row = conn.execute("SELECT moderation_due FROM comments WHERE id = ?",
-                           (comment_id,)).fetchone()
+        row = conn.execute(
+            "SELECT moderation_due FROM comments WHERE id = ?", (comment_id,)
+        ).fetchone()
     return row is not None and not row[0]
 
 
@@ -45,10 +46,17 @@ def _post(issue_id: int, n: int) -> int:
     from service.models import Comment
 
     body = f"Reader comment number {n}: a thought about the essay."
-    comment = Comment(issue_id=issue_id, author_name=f"Reader {n}",
-                      author_email=f"reader{n}@example.net", avatar_key=avatar_key("x"),
-                      body_md=body, body_html=comment_markdown_to_html(body), status="pending",
-                      moderation_due=True, author_ip="192.0.2.1")
+    comment = Comment(
+        issue_id=issue_id,
+        author_name=f"Reader {n}",
+        author_email=f"reader{n}@example.net",
+        avatar_key=avatar_key("x"),
+        body_md=body,
+        body_html=comment_markdown_to_html(body),
+        status="pending",
+        moderation_due=True,
+        author_ip="192.0.2.1",
+    )
     db.session.add(comment)
     db.session.commit()
     return comment.id
@@ -59,8 +67,13 @@ def measure(broker: str, n: int) -> list[float]:
     db_path = home / "margins.sqlite"
     broker = broker.format(home=home)
     env = processes.process_env(home, f"sqlite:///{db_path}", broker)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
-                      "CELERY_BROKER_URL": broker, "MARGINS_HOME": str(home)})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
+            "CELERY_BROKER_URL": broker,
+            "MARGINS_HOME": str(home),
+        }
+    )
     with app.app_context():
         from flask_migrate import upgrade
 
@@ -111,9 +124,15 @@ def queue_page_timing() -> None:
     results = {}
     for total in (1_000, 100_000):
         home = Path(tempfile.mkdtemp(prefix="margins-queue-"))
-        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{home}/m.sqlite",
-                          "CELERY_BROKER_URL": "memory://", "MARGINS_HOME": str(home),
-                          "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{home}/m.sqlite",
+                "CELERY_BROKER_URL": "memory://",
+                "MARGINS_HOME": str(home),
+                "WTF_CSRF_ENABLED": False,
+                "RATELIMIT_ENABLED": False,
+            }
+        )
         with app.app_context():
             from flask_migrate import upgrade
 
@@ -124,20 +143,32 @@ def queue_page_timing() -> None:
             issue = writing.create_draft("Busy", "Body", "Ann", "Essays")
             db.session.commit()
             now = utcnow()
-            rows = [{"issue_id": issue.id, "author_name": f"R{i}", "author_email":
-                     f"r{i % 5000}@example.net", "body_md": f"comment {i}",
-                     "body_html": f"<p>comment {i}</p>",
-                     "status": ("pending", "approved", "spam")[i % 3],
-                     "created_at": now - timedelta(seconds=i)} for i in range(total)]
+            rows = [
+                {
+                    "issue_id": issue.id,
+                    "author_name": f"R{i}",
+                    "author_email": f"r{i % 5000}@example.net",
+                    "body_md": f"comment {i}",
+                    "body_html": f"<p>comment {i}</p>",
+                    "status": ("pending", "approved", "spam")[i % 3],
+                    "created_at": now - timedelta(seconds=i),
+                }
+                for i in range(total)
+            ]
             db.session.execute(Comment.__table__.insert(), rows)
             db.session.commit()
             accounts.create_user("m@example.com", "moderator-pass-1", "moderator")
             client = app.test_client()
             client.post("/login", data={"email": "m@example.com", "password": "moderator-pass-1"})
             times = {}
-            for label, url in (("first page", "/moderate/pending"),
-                               ("deep page", "/moderate/pending?before=" + quote(
-                                   (now - timedelta(seconds=total - 60)).isoformat() + "~1"))):
+            for label, url in (
+                ("first page", "/moderate/pending"),
+                (
+                    "deep page",
+                    "/moderate/pending?before="
+                    + quote((now - timedelta(seconds=total - 60)).isoformat() + "~1"),
+                ),
+            ):
                 assert client.get(url).status_code == 200
                 client.get(url)
                 started = time.perf_counter()
@@ -148,8 +179,10 @@ def queue_page_timing() -> None:
         shutil.rmtree(home, ignore_errors=True)
     for label in ("first page", "deep page"):
         small, big = results[1_000][label], results[100_000][label]
-        print(f"queue {label}: {small:.1f} ms at 1,000 comments, {big:.1f} ms at 100,000 "
-              f"(ratio {big / small:.2f})")
+        print(
+            f"queue {label}: {small:.1f} ms at 1,000 comments, {big:.1f} ms at 100,000 "
+            f"(ratio {big / small:.2f})"
+        )
 
 
 def main() -> None:
@@ -165,8 +198,10 @@ def main() -> None:
         lat = measure(url, n)
         p50, p99 = statistics.median(lat), _percentile(lat, 0.99)
         target = TARGETS[name]
-        print(f"  {name:24} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   "
-              f"target {target:.0f} ms: p99 is {p99 / target:.2f} of it")
+        print(
+            f"  {name:24} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   "
+            f"target {target:.0f} ms: p99 is {p99 / target:.2f} of it"
+        )
     queue_page_timing()
 
 

@@ -72,8 +72,10 @@ def generate(app, rows: int) -> None:
         # (index-only scans).
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE")
-        print(f"generated {rows:,} comments and {rows:,} subscribers in "
-              f"{time.perf_counter() - began:.0f} s")
+        print(
+            f"generated {rows:,} comments and {rows:,} subscribers in "
+            f"{time.perf_counter() - began:.0f} s"
+        )
 
 
 def capture(app):
@@ -84,8 +86,11 @@ def capture(app):
 
     seen: list[tuple[str, object]] = []
     with app.app_context():
-        event.listen(db.engine, "before_cursor_execute",
-                     lambda conn, cur, statement, params, *a: seen.append((statement, params)))
+        event.listen(
+            db.engine,
+            "before_cursor_execute",
+            lambda conn, cur, statement, params, *a: seen.append((statement, params)),
+        )
     return seen
 
 
@@ -94,10 +99,15 @@ def plan_summary(app, statement: str, params) -> str:
     from service.extensions import db
 
     with app.app_context(), db.engine.connect() as conn:
-        lines = [row[0] for row in conn.exec_driver_sql(
-            "EXPLAIN (ANALYZE, COSTS OFF) " + statement, params)]
-    scans = [re.sub(r"\s+", " ", line.strip().lstrip("-> ")) for line in lines
-             if re.search(r"Scan|Sort Method|Limit", line)]
+        lines = [
+            row[0]
+            for row in conn.exec_driver_sql("EXPLAIN (ANALYZE, COSTS OFF) " + statement, params)
+        ]
+    scans = [
+        re.sub(r"\s+", " ", line.strip().lstrip("-> "))
+        for line in lines
+        if re.search(r"Scan|Sort Method|Limit", line)
+    ]
     total = next((line for line in lines if line.startswith("Execution Time")), "")
     return "; ".join(s.split(" (actual")[0] for s in scans[:4]) + f"  [{total}]"
 
@@ -146,20 +156,35 @@ def main() -> None:
             from service.comments import page_cache
 
             client = app.test_client()
-            client.post("/login", data={"email": "admin@example.com",
-                                        "password": "scale-password-1"})
+            client.post(
+                "/login", data={"email": "admin@example.com", "password": "scale-password-1"}
+            )
             results = [
-                measure(app, client, "issue page, 200 comments (uncached thread)",
-                        "/issues/scale-1", fresh=lambda: page_cache.cache().clear()),
+                measure(
+                    app,
+                    client,
+                    "issue page, 200 comments (uncached thread)",
+                    "/issues/scale-1",
+                    fresh=lambda: page_cache.cache().clear(),
+                ),
                 measure(app, client, "issue page, 200 comments (cached thread)", "/issues/scale-1"),
                 measure(app, client, "moderation queue, pending, first page", "/moderate/pending"),
-                measure(app, client, "moderation queue, pending, deep keyset page",
-                        f"/moderate/pending?before={deep_cursor(rows)}"),
+                measure(
+                    app,
+                    client,
+                    "moderation queue, pending, deep keyset page",
+                    f"/moderate/pending?before={deep_cursor(rows)}",
+                ),
                 measure(app, client, "subscriber list, first page", "/admin/newsletter/"),
-                measure(app, client, "subscriber list, status=pending, page 50",
-                        "/admin/newsletter/?status=pending&page=50"),
-                measure(app, client, "subscriber list, search 'sub4242'",
-                        "/admin/newsletter/?q=sub4242"),
+                measure(
+                    app,
+                    client,
+                    "subscriber list, status=pending, page 50",
+                    "/admin/newsletter/?status=pending&page=50",
+                ),
+                measure(
+                    app, client, "subscriber list, search 'sub4242'", "/admin/newsletter/?q=sub4242"
+                ),
             ]
         print(f"\nslowest page: {max(results):.1f} ms (goal < {GOAL_MS:g} ms)")
     finally:

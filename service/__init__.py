@@ -29,8 +29,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(templates_dir()), static_folder="static")
     app.config.update(config.from_environment())
     app.config.update(test_config or {})
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS",
-                          extensions.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS",
+        extensions.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
+    )
     config.trust_proxies(app)
     extensions.init_sqlite()  # WAL, busy timeout, foreign keys on every SQLite connection
     extensions.db.init_app(app)

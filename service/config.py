@@ -86,8 +86,9 @@ class SMTPSettings:
         parts = urlsplit(url)
         mode = SMTP_SCHEMES.get(parts.scheme)
         if mode is None:
-            raise ValueError(f"the scheme must be smtp, smtp+starttls or smtps, not "
-                             f"{parts.scheme or 'none'!r}")
+            raise ValueError(
+                f"the scheme must be smtp, smtp+starttls or smtps, not {parts.scheme or 'none'!r}"
+            )
         try:
             port = parts.port or DEFAULT_PORTS[mode]
         except ValueError:
@@ -116,9 +117,11 @@ def _smtp_urls(name: str, raw: str) -> str:
             SMTPSettings.from_url(url)
         except ValueError as exc:
             shown = urlsplit(url)._replace(netloc=urlsplit(url).hostname or "").geturl()
-            raise ConfigError(f"{name} is not a mail server URL ({exc}): {shown!r}; use "
-                              "smtp://host:25, smtp+starttls://user:pw@host:587 or "
-                              "smtps://user:pw@host:465") from None
+            raise ConfigError(
+                f"{name} is not a mail server URL ({exc}): {shown!r}; use "
+                "smtp://host:25, smtp+starttls://user:pw@host:587 or "
+                "smtps://user:pw@host:465"
+            ) from None
     return raw
 
 
@@ -160,10 +163,15 @@ def from_environment() -> dict[str, Any]:
                 "(python -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
         if not site_url:
-            raise ConfigError("MARGINS_ENV=production needs SITE_URL, e.g. https://news.example.org")
+            raise ConfigError(
+                "MARGINS_ENV=production needs SITE_URL, e.g. https://news.example.org"
+            )
     ratelimit_storage = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-    if production and ratelimit_storage.startswith("memory://") \
-            and not _bool("MARGINS_SINGLE_PROCESS", False):
+    if (
+        production
+        and ratelimit_storage.startswith("memory://")
+        and not _bool("MARGINS_SINGLE_PROCESS", False)
+    ):
         raise ConfigError(
             "MARGINS_ENV=production needs RATELIMIT_STORAGE_URI=redis://… so rate limits are "
             "shared by every web process (or MARGINS_SINGLE_PROCESS=true for one process)"
@@ -188,8 +196,9 @@ def from_environment() -> dict[str, Any]:
         "CELERY_BROKER_URL": _secret_file("CELERY_BROKER_URL")
         or f"sqla+sqlite:///{home / 'broker.sqlite'}",
         "SMTP_URL": smtp_url,
-        "NEWSLETTER_SMTP_URLS": _smtp_urls("NEWSLETTER_SMTP_URLS",
-                                           os.environ.get("NEWSLETTER_SMTP_URLS", "")),
+        "NEWSLETTER_SMTP_URLS": _smtp_urls(
+            "NEWSLETTER_SMTP_URLS", os.environ.get("NEWSLETTER_SMTP_URLS", "")
+        ),
         "SENDRATE_URL": _redis_url("SENDRATE_URL", os.environ.get("SENDRATE_URL", "")),
         "BOUNCE_DOMAIN": os.environ.get("BOUNCE_DOMAIN", ""),
         "BOUNCE_MAILDIR": os.environ.get("BOUNCE_MAILDIR", ""),

@@ -80,7 +80,9 @@ def celery_init_app(app: Flask) -> Celery:
     )
     if broker.startswith(("redis://", "rediss://")):
         celery_app.conf.broker_transport_options = {
-            "socket_connect_timeout": 1, "socket_timeout": 5, "retry_on_timeout": False,
+            "socket_connect_timeout": 1,
+            "socket_timeout": 5,
+            "retry_on_timeout": False,
             "max_retries": 0,
         }
     if broker.startswith("sqla+"):

@@ -65,8 +65,10 @@ def pg_url(tmp_path_factory):
     name = f"margins_test_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(servers.PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    url = servers.PG_ADMIN_URL.rsplit("/", 1)[0].replace(
-        "postgresql://", "postgresql+psycopg://") + f"/{name}"
+    url = (
+        servers.PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+        + f"/{name}"
+    )
     migrate(create_app(base_config(tmp_path_factory.mktemp("pg"), url)))
     yield url
     with psycopg.connect(servers.PG_ADMIN_URL, autocommit=True) as conn:
@@ -193,8 +195,10 @@ def run_worker(app, tmp_path, db_url):
     started = []
 
     def start(**env: str):
-        proc = processes.start_worker(processes.process_env(tmp_path, db_url, broker, **env),
-                                      tmp_path / f"worker-{len(started)}.log")
+        proc = processes.start_worker(
+            processes.process_env(tmp_path, db_url, broker, **env),
+            tmp_path / f"worker-{len(started)}.log",
+        )
         started.append(proc)
         return proc
 

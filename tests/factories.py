@@ -15,9 +15,15 @@ from service.publishing import scheduling, writing
 _n = count(1)
 
 
-def make_issue(title: str | None = None, body: str = "A paragraph about *writing*.",
-               category: str = "Essays", author: str = "Ann Author", publish: bool = True,
-               days_ago: float | None = None, comments_open: bool = True):
+def make_issue(
+    title: str | None = None,
+    body: str = "A paragraph about *writing*.",
+    category: str = "Essays",
+    author: str = "Ann Author",
+    publish: bool = True,
+    days_ago: float | None = None,
+    comments_open: bool = True,
+):
     """Create an issue; published (optionally back-dated) unless publish=False."""
     title = title or f"Issue title {next(_n)}"
     issue = writing.create_draft(title, body, author, category, comments_open=comments_open)
@@ -28,14 +34,27 @@ def make_issue(title: str | None = None, body: str = "A paragraph about *writing
     return issue
 
 
-def make_comment(issue, body: str = "A thoughtful reply.", name: str = "Rita Reader",
-                 email: str = "rita@example.net", status: str = "approved", parent=None,
-                 minutes_ago: float = 0, **fields):
+def make_comment(
+    issue,
+    body: str = "A thoughtful reply.",
+    name: str = "Rita Reader",
+    email: str = "rita@example.net",
+    status: str = "approved",
+    parent=None,
+    minutes_ago: float = 0,
+    **fields,
+):
     comment = Comment(
-        issue_id=issue.id, parent_id=parent.id if parent else None, author_name=name,
-        author_email=email, avatar_key=avatar_key(email), body_md=body,
-        body_html=comment_markdown_to_html(body), status=status,
-        created_at=utcnow() - timedelta(minutes=minutes_ago), **fields,
+        issue_id=issue.id,
+        parent_id=parent.id if parent else None,
+        author_name=name,
+        author_email=email,
+        avatar_key=avatar_key(email),
+        body_md=body,
+        body_html=comment_markdown_to_html(body),
+        status=status,
+        created_at=utcnow() - timedelta(minutes=minutes_ago),
+        **fields,
     )
     db.session.add(comment)
     db.session.commit()

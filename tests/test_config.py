@@ -93,6 +93,9 @@ def test_behind_a_trusted_proxy_the_client_address_is_the_forwarded_one(tmp_path
     for proxies in (0, 1):
         app = create_app({"TRUSTED_PROXIES": proxies, "CELERY_BROKER_URL": "memory://"})
         app.add_url_rule("/ip", "ip", lambda: seen.append(request.remote_addr) or "")
-        app.test_client().get("/ip", headers={"X-Forwarded-For": "198.51.100.7"},
-                              environ_base={"REMOTE_ADDR": "10.0.0.1"})
+        app.test_client().get(
+            "/ip",
+            headers={"X-Forwarded-For": "198.51.100.7"},
+            environ_base={"REMOTE_ADDR": "10.0.0.1"},
+        )
     assert seen == ["10.0.0.1", "198.51.100.7"]

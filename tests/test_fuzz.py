@@ -21,17 +21,37 @@ from service.newsletter import subscriptions
 from tests.conftest import shared_file
 from tests.factories import make_comment, make_issue
 
-FUZZ = hsettings(max_examples=40, deadline=None, derandomize=True, database=None,
-                 suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                        HealthCheck.too_slow])
+FUZZ = hsettings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 # Any text a browser could send (no lone surrogates: they cannot be encoded), plus the classics.
 texts = st.one_of(
     st.text(st.characters(blacklist_categories=("Cs",)), max_size=80),
-    st.sampled_from(["", " ", "a@b.c", "reader@example.net", "x" * 300, "\x00", "a\r\nBcc: x",
-                     "<script>alert(1)</script>", "javascript:alert(1)", "http://", "ñ@ñ.ñ",
-                     "https://example.org/" + "a" * 250, "'; DROP TABLE comments; --",
-                     "\u202e\u200b", "%00", "[x](javascript:alert(1))"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "a@b.c",
+            "reader@example.net",
+            "x" * 300,
+            "\x00",
+            "a\r\nBcc: x",
+            "<script>alert(1)</script>",
+            "javascript:alert(1)",
+            "http://",
+            "ñ@ñ.ñ",
+            "https://example.org/" + "a" * 250,
+            "'; DROP TABLE comments; --",
+            "\u202e\u200b",
+            "%00",
+            "[x](javascript:alert(1))",
+        ]
+    ),
 )
 
 
@@ -55,16 +75,34 @@ def issue(app):
 
 
 @FUZZ
-@given(name=texts, email=texts, url=texts, body=texts, parent=texts, notify=st.booleans(),
-       stamp=st.sampled_from(["good", "", "garbage"]), honeypot=st.sampled_from(["", "bot"]))
+@given(
+    name=texts,
+    email=texts,
+    url=texts,
+    body=texts,
+    parent=texts,
+    notify=st.booleans(),
+    stamp=st.sampled_from(["good", "", "garbage"]),
+    honeypot=st.sampled_from(["", "bot"]),
+)
 def test_comment_form_never_fails_and_stores_whole_comments(
-        client, issue, name, email, url, body, parent, notify, stamp, honeypot):
+    client, issue, name, email, url, body, parent, notify, stamp, honeypot
+):
     before = count(Comment)
     good = guards.form_stamp(issue.id, now=utcnow() - timedelta(seconds=30))
-    response = client.post(f"/issues/{issue.slug}/comments", data={
-        "author": name, "email": email, "url": url, "comment": body, "comment_parent": parent,
-        "notify_replies": "1" if notify else "", "homepage": honeypot,
-        "stamp": good if stamp == "good" else stamp})
+    response = client.post(
+        f"/issues/{issue.slug}/comments",
+        data={
+            "author": name,
+            "email": email,
+            "url": url,
+            "comment": body,
+            "comment_parent": parent,
+            "notify_replies": "1" if notify else "",
+            "homepage": honeypot,
+            "stamp": good if stamp == "good" else stamp,
+        },
+    )
     page = no_server_error(response)
     after = count(Comment)
     if response.status_code in (303, 200):  # stored: pending, or spam for a bot-like post
@@ -79,12 +117,17 @@ def test_comment_form_never_fails_and_stores_whole_comments(
 
 @FUZZ
 @given(email=texts, name=texts, website=st.sampled_from(["", "http://bot.example"]))
-def test_subscribe_form_never_fails_and_stores_at_most_one_subscriber(
-        client, email, name, website):
+def test_subscribe_form_never_fails_and_stores_at_most_one_subscriber(client, email, name, website):
     before = count(Subscriber)
-    response = client.post("/subscribe", data={
-        "email": email, "name": name, "website": website,
-        "stamp": subscriptions.form_stamp(utcnow().timestamp() - 60)})
+    response = client.post(
+        "/subscribe",
+        data={
+            "email": email,
+            "name": name,
+            "website": website,
+            "stamp": subscriptions.form_stamp(utcnow().timestamp() - 60),
+        },
+    )
     page = no_server_error(response)
     after = count(Subscriber)
     if response.status_code == 400:
@@ -104,8 +147,13 @@ def test_commenter_data_request_never_fails(app, client, smtp, email, action):
         assert "Please enter the email address you commented with." in page
 
 
-@hsettings(max_examples=15, deadline=None, derandomize=True, database=None,
-           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@hsettings(
+    max_examples=15,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(email=texts, password=texts)
 def test_login_form_refuses_bad_credentials_calmly(client, admin, email, password):
     response = client.post("/login", data={"email": email, "password": password})
@@ -114,12 +162,24 @@ def test_login_form_refuses_bad_credentials_calmly(client, admin, email, passwor
 
 
 @FUZZ
-@given(token=st.text(st.characters(min_codepoint=33, max_codepoint=0x2FFF,
-                                   blacklist_characters="/?#%\\"), min_size=1, max_size=120),
-       path=st.sampled_from(["/comments/replies/confirm/{}", "/comments/replies/stop/{}",
-                             "/comments/your-data/{}", "/subscribe/confirm/{}",
-                             "/subscribe/preferences/{}", "/unsubscribe/{}",
-                             "/unsubscribe/{}/one-click"]))
+@given(
+    token=st.text(
+        st.characters(min_codepoint=33, max_codepoint=0x2FFF, blacklist_characters="/?#%\\"),
+        min_size=1,
+        max_size=120,
+    ),
+    path=st.sampled_from(
+        [
+            "/comments/replies/confirm/{}",
+            "/comments/replies/stop/{}",
+            "/comments/your-data/{}",
+            "/subscribe/confirm/{}",
+            "/subscribe/preferences/{}",
+            "/unsubscribe/{}",
+            "/unsubscribe/{}/one-click",
+        ]
+    ),
+)
 def test_emailed_links_with_forged_tokens_are_refused(client, token, path):
     response = client.post(path.format(token), data={"delivery": "none"})
     no_server_error(response)
@@ -132,9 +192,11 @@ def mutations(original: bytes):
     return st.one_of(
         st.integers(0, size).map(lambda n: original[:n]),
         st.tuples(st.integers(0, size - 1), st.integers(0, 255)).map(
-            lambda p: original[:p[0]] + bytes([p[1]]) + original[p[0] + 1:]),
+            lambda p: original[: p[0]] + bytes([p[1]]) + original[p[0] + 1 :]
+        ),
         st.tuples(st.integers(0, size), st.integers(1, 400)).map(
-            lambda p: original[:p[0]] + original[p[0] + p[1]:]),
+            lambda p: original[: p[0]] + original[p[0] + p[1] :]
+        ),
         st.binary(max_size=300),
         st.just(original.replace(b"<wp:post_id>", b"<wp:post_id>\x01")),
     )
@@ -157,6 +219,8 @@ def test_wxr_importer_refuses_mangled_files_whole(app, tmp_path):
             assert (count(Issue), count(Comment)) == before  # nothing stored half-way
         else:
             assert (count(Issue), count(Comment)) == (
-                before[0] + report.issues, before[1] + report.comments)
+                before[0] + report.issues,
+                before[1] + report.comments,
+            )
 
     check()

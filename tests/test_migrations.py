@@ -21,8 +21,9 @@ def _differences() -> list:
         return name not in MIGRATION_ONLY
 
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"include_object": include,
-                                                         "compare_type": False})
+        context = MigrationContext.configure(
+            conn, opts={"include_object": include, "compare_type": False}
+        )
         return compare_metadata(context, db.metadata)
 
 

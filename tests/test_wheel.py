@@ -28,8 +28,20 @@ print("WHEEL-OK")
 @pytest.mark.slow
 def test_wheel_installs_and_serves_in_a_fresh_venv(tmp_path):
     dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist),
-                    str(processes.ROOT)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "-q",
+            "-w",
+            str(dist),
+            str(processes.ROOT),
+        ],
+        check=True,
+    )
     (wheel,) = dist.glob("margins-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "service/templates/base.html" in names
@@ -40,9 +52,18 @@ def test_wheel_installs_and_serves_in_a_fresh_venv(tmp_path):
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
     subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheel)], check=True)
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "SMTP_URL", "PYTHONPATH")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "SMTP_URL", "PYTHONPATH")
+    }
     env["MARGINS_HOME"] = str(tmp_path / "home")
-    result = subprocess.run([str(python), "-c", CHECK], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [str(python), "-c", CHECK],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert "WHEEL-OK" in result.stdout, result.stderr[-3000:]

@@ -30,8 +30,12 @@ def run(app: Flask, stop: threading.Event, interval: float) -> None:
                 sent = moderation_feed.dispatch()
             backoff = interval
         except Exception as exc:
-            log.warning("moderation feed: %s; next try in %.1f s", exc, backoff,
-                        exc_info=not isinstance(exc, moderation_feed.BrokerUnavailable))
+            log.warning(
+                "moderation feed: %s; next try in %.1f s",
+                exc,
+                backoff,
+                exc_info=not isinstance(exc, moderation_feed.BrokerUnavailable),
+            )
             stop.wait(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF)
             continue
@@ -51,8 +55,9 @@ class ModerationFeed(bootsteps.StartStopStep):
     def start(self, worker) -> None:
         app = worker.app.flask_app
         interval = float(app.config["MODERATION_POLL_SECONDS"])
-        self.thread = threading.Thread(target=run, args=(app, self.stop_event, interval),
-                                       name="moderation-feed", daemon=True)
+        self.thread = threading.Thread(
+            target=run, args=(app, self.stop_event, interval), name="moderation-feed", daemon=True
+        )
         self.thread.start()
 
     def stop(self, worker) -> None:

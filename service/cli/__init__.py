@@ -42,16 +42,31 @@ class MarginsGroup(FlaskGroup):
         return click.Group.get_command(self, ctx, name)
 
 
-@click.group(cls=MarginsGroup, create_app=_create_app, add_version_option=False,
-             add_default_commands=False, load_dotenv=False)
+@click.group(
+    cls=MarginsGroup,
+    create_app=_create_app,
+    add_version_option=False,
+    add_default_commands=False,
+    load_dotenv=False,
+)
 def cli() -> None:
     """Margins: newsletter and comment moderation."""
 
 
-for command in (running.run_command, running.setup_command, running.web_command,
-                running.worker_command, running.beat_command, staff.create_admin,
-                content.import_wxr, content.train_classifier, newsletter.send_issue,
-                newsletter.send_digest, newsletter.process_bounces, db_group):
+for command in (
+    running.run_command,
+    running.setup_command,
+    running.web_command,
+    running.worker_command,
+    running.beat_command,
+    staff.create_admin,
+    content.import_wxr,
+    content.train_classifier,
+    newsletter.send_issue,
+    newsletter.send_digest,
+    newsletter.process_bounces,
+    db_group,
+):
     cli.add_command(command)
 
 

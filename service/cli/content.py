@@ -20,8 +20,7 @@ def import_wxr(path: str) -> None:
     """Import a WordPress export (WXR): posts, approved comments and pingbacks."""
 
     def progress(items: Iterable[Any]) -> Iterator[Any]:
-        with click.progressbar(items, label="Importing", show_pos=True,
-                               file=sys.stderr) as bar:
+        with click.progressbar(items, label="Importing", show_pos=True, file=sys.stderr) as bar:
             yield from bar
 
     try:
@@ -37,5 +36,7 @@ def train_classifier() -> None:
     """Teach the spam classifier every approved and spam comment it has not learned yet."""
     spam, ham = classifier.train_from_history()
     total_spam, total_ham = classifier.stats()
-    click.echo(f"Learned {spam} spam and {ham} approved comments "
-               f"(now {total_spam} spam, {total_ham} ham in all).")
+    click.echo(
+        f"Learned {spam} spam and {ham} approved comments "
+        f"(now {total_spam} spam, {total_ham} ham in all)."
+    )

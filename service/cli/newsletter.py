@@ -16,8 +16,9 @@ from service.newsletter import bounces, digests, ledger, planning, sending, swee
 def _drain_with_bar(send_id: int, label: str) -> dict[str, int]:
     """Send a send's queued rows from this process, with a progress bar; return the counts."""
     counts = ledger.progress(send_id)
-    with click.progressbar(length=counts["total"], label=label, show_pos=True,
-                           file=sys.stderr) as bar:
+    with click.progressbar(
+        length=counts["total"], label=label, show_pos=True, file=sys.stderr
+    ) as bar:
         bar.update(counts["done"])
         shown = counts["done"]
 
@@ -48,8 +49,10 @@ def send_issue(number: int, resume: bool) -> None:
             raise click.ClickException("This send is paused; add --resume to continue it.")
         sweeps.resume(send.id, "cli")
     counts = _drain_with_bar(send.id, f"Issue #{number}")
-    click.echo(f"sent {counts['sent']}, failed {counts['failed']}, "
-               f"waiting to retry {counts['queued'] + counts['sending']} of {counts['total']}")
+    click.echo(
+        f"sent {counts['sent']}, failed {counts['failed']}, "
+        f"waiting to retry {counts['queued'] + counts['sending']} of {counts['total']}"
+    )
 
 
 @click.command("send-digest")
@@ -57,8 +60,9 @@ def send_issue(number: int, resume: bool) -> None:
 def send_digest() -> None:
     """Plan the digests due now and send them from this process, with progress bars."""
     digests.plan()
-    sends = db.session.execute(select(Send.id, Send.key).where(
-        Send.kind == "digest", Send.status == "running")).all()
+    sends = db.session.execute(
+        select(Send.id, Send.key).where(Send.kind == "digest", Send.status == "running")
+    ).all()
     if not sends:
         click.echo("No digest is due, or nobody has anything new.")
     for send_id, key in sends:

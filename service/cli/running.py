@@ -18,15 +18,38 @@ from service.cli.setup import prepare
 
 def gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
     """The gunicorn command line serving the web app."""
-    return [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers",
-            str(workers), "--access-logfile", "-", "--graceful-timeout", "5",
-            "service.wsgi:app"]
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "5",
+        "service.wsgi:app",
+    ]
 
 
 def celery_worker_argv(beat: bool, concurrency: int, pool: str | None) -> list[str]:
     """The Celery worker command line (with the embedded beat for `margins run`)."""
-    cmd = [sys.executable, "-m", "celery", "-A", "worker.celery", "worker", "--loglevel",
-           "INFO", "--concurrency", str(concurrency), "--without-gossip", "--without-mingle"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "worker.celery",
+        "worker",
+        "--loglevel",
+        "INFO",
+        "--concurrency",
+        str(concurrency),
+        "--without-gossip",
+        "--without-mingle",
+    ]
     if pool:
         cmd += ["--pool", pool]
     if beat:
@@ -108,5 +131,18 @@ def worker_command(concurrency: int, pool: str | None) -> None:
 def beat_command() -> None:
     """Run Celery beat, the scheduler (one per deployment)."""
     home = current_app.config["MARGINS_HOME"]
-    os.execv(sys.executable, [sys.executable, "-m", "celery", "-A", "worker.celery", "beat",
-                              "--loglevel", "INFO", "--schedule", f"{home}/celerybeat-schedule"])
+    os.execv(
+        sys.executable,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "worker.celery",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            f"{home}/celerybeat-schedule",
+        ],
+    )

@@ -14,8 +14,18 @@ def avatar_key(email: str) -> str:
     return hmac.new(secret, email.strip().lower().encode(), hashlib.sha256).hexdigest()[:32]
 
 
-PALETTE = ["#e76f51", "#2a9d8f", "#264653", "#e9c46a", "#8e7dbe", "#f4a261", "#6a994e",
-           "#457b9d", "#bc4749", "#588157"]
+PALETTE = [
+    "#e76f51",
+    "#2a9d8f",
+    "#264653",
+    "#e9c46a",
+    "#8e7dbe",
+    "#f4a261",
+    "#6a994e",
+    "#457b9d",
+    "#bc4749",
+    "#588157",
+]
 
 
 def identicon_svg(key: str, size: int = 48) -> str:

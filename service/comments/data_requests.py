@@ -42,8 +42,13 @@ def request(email: str, action: str) -> int:
     """
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
-    row = DataRequest(email=email.strip()[:100], avatar_key=avatar_key(email), action=action,
-                      status="pending", created_at=utcnow())
+    row = DataRequest(
+        email=email.strip()[:100],
+        avatar_key=avatar_key(email),
+        action=action,
+        status="pending",
+        created_at=utcnow(),
+    )
     db.session.add(row)
     db.session.flush()
     request_id = row.id
@@ -53,9 +58,18 @@ def request(email: str, action: str) -> int:
 
 
 def _recently_sent(key: str, now: datetime) -> bool:
-    return db.session.scalar(select(DataRequest.id).where(
-        DataRequest.avatar_key == key, DataRequest.status.in_(("sent", "sending")),
-        DataRequest.sent_at > now - RESEND_AFTER).limit(1)) is not None
+    return (
+        db.session.scalar(
+            select(DataRequest.id)
+            .where(
+                DataRequest.avatar_key == key,
+                DataRequest.status.in_(("sent", "sending")),
+                DataRequest.sent_at > now - RESEND_AFTER,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _close(row: DataRequest, status: str) -> bool:
@@ -82,21 +96,30 @@ def send_link(request_id: int, now: datetime | None = None) -> bool:
         return _close(row, "none")
     token = tokens.make(PURPOSE, {"k": row.avatar_key, "a": row.action})
     email = row.email
-    msg = mail.build("commenter_data", email, {
-        "action": row.action, "count": found,
-        "link": absolute("commenter.data_confirm", token=token)})
-    claimed = rowcount(db.session.execute(
-        update(DataRequest).where(DataRequest.id == request_id, DataRequest.status == "pending")
-        .values(status="sending", sent_at=now).execution_options(synchronize_session=False)
-    ))
+    msg = mail.build(
+        "commenter_data",
+        email,
+        {
+            "action": row.action,
+            "count": found,
+            "link": absolute("commenter.data_confirm", token=token),
+        },
+    )
+    claimed = rowcount(
+        db.session.execute(
+            update(DataRequest)
+            .where(DataRequest.id == request_id, DataRequest.status == "pending")
+            .values(status="sending", sent_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    )
     db.session.commit()
     if claimed != 1:
         return False
     try:
         mail.send(msg)
     except Exception:
-        log.warning("could not send commenter data link %s; will retry", request_id,
-                    exc_info=True)
+        log.warning("could not send commenter data link %s; will retry", request_id, exc_info=True)
         _mark(request_id, status="pending", sent_at=None)
         return False
     _mark(request_id, status="sent", email="")
@@ -104,18 +127,27 @@ def send_link(request_id: int, now: datetime | None = None) -> bool:
 
 
 def _mark(request_id: int, **values: object) -> None:
-    db.session.execute(update(DataRequest).where(DataRequest.id == request_id).values(**values)
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(DataRequest)
+        .where(DataRequest.id == request_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
 
 
 def unsent_requests(older_than_seconds: float = 60, now: datetime | None = None) -> list[int]:
     """Pending requests of the last day whose task never ran or failed (the sweep's to-do)."""
     now = now or utcnow()
-    ids = db.session.scalars(select(DataRequest.id).where(
-        DataRequest.status == "pending",
-        DataRequest.created_at < now - timedelta(seconds=older_than_seconds),
-        DataRequest.created_at > now - timedelta(days=1)).order_by(DataRequest.id)).all()
+    ids = db.session.scalars(
+        select(DataRequest.id)
+        .where(
+            DataRequest.status == "pending",
+            DataRequest.created_at < now - timedelta(seconds=older_than_seconds),
+            DataRequest.created_at > now - timedelta(days=1),
+        )
+        .order_by(DataRequest.id)
+    ).all()
     db.session.rollback()
     return list(ids)
 
@@ -165,9 +197,11 @@ def delete_all(key: str) -> int:
     emails = set(
         db.session.scalars(select(Comment.author_email).where(Comment.avatar_key == key).distinct())
     )
-    removed = rowcount(db.session.execute(
-        delete(Comment).where(Comment.avatar_key == key, Comment.kind == "comment")
-    ))
+    removed = rowcount(
+        db.session.execute(
+            delete(Comment).where(Comment.avatar_key == key, Comment.kind == "comment")
+        )
+    )
     if emails:
         db.session.execute(
             delete(ReplySubscription).where(

@@ -43,8 +43,11 @@ class Entry:
     @classmethod
     def of(cls, html: str, thread: Any) -> Entry:
         views = thread.by_id.values()
-        return cls(html.encode(), {v.id: v.author_name for v in views if not v.awaiting},
-                   any(v.awaiting for v in views))
+        return cls(
+            html.encode(),
+            {v.id: v.author_name for v in views if not v.awaiting},
+            any(v.awaiting for v in views),
+        )
 
     @property
     def html(self) -> Markup:
@@ -104,8 +107,14 @@ def thread_key(issue, comments_open: bool, max_depth: int) -> tuple:
     """Everything the shared thread's HTML depends on (dates show in the site's timezone)."""
     from service.core.site import timezone_name
 
-    return (issue.id, issue.comments_version, issue.title, bool(comments_open), max_depth,
-            timezone_name())
+    return (
+        issue.id,
+        issue.comments_version,
+        issue.title,
+        bool(comments_open),
+        max_depth,
+        timezone_name(),
+    )
 
 
 def cached(key: tuple, build: Callable[[], Entry]) -> Entry:

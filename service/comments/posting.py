@@ -75,39 +75,57 @@ def is_open(issue: Issue | IssueRef, now: datetime | None = None) -> bool:
 # check is a UNION ALL of single-index lookups: an OR across columns would let the planner scan
 # every comment on the issue instead.
 _TABLE = Comment.__table__
-_COLUMNS = [c for c in _TABLE.c if c.name not in ("id", "spam_score", "source_id",
-                                                   "moderation_claimed_at")]
+_COLUMNS = [
+    c for c in _TABLE.c if c.name not in ("id", "spam_score", "source_id", "moderation_claimed_at")
+]
 _PARENT = select(Comment.id).where(
-    Comment.id == bindparam("parent_id"), Comment.issue_id == bindparam("issue_id"),
-    Comment.status == "approved", Comment.kind == "comment")
-_SAME_TEXT = (Comment.issue_id == bindparam("issue_id"), Comment.body_md == bindparam("body_md"),
-              Comment.status != "trash")
+    Comment.id == bindparam("parent_id"),
+    Comment.issue_id == bindparam("issue_id"),
+    Comment.status == "approved",
+    Comment.kind == "comment",
+)
+_SAME_TEXT = (
+    Comment.issue_id == bindparam("issue_id"),
+    Comment.body_md == bindparam("body_md"),
+    Comment.status != "trash",
+)
 _DUPLICATES = [
     select(Comment.id).where(Comment.author_email == bindparam("author_email"), *_SAME_TEXT),
     select(Comment.id).where(Comment.author_name == bindparam("author_name"), *_SAME_TEXT),
 ]
 _FLOODS = [
-    select(Comment.id).where(Comment.author_email == bindparam("author_email"),
-                             Comment.created_at > bindparam("since")),
-    select(Comment.id).where(Comment.author_ip == bindparam("author_ip"),
-                             Comment.author_ip != "", Comment.created_at > bindparam("since")),
+    select(Comment.id).where(
+        Comment.author_email == bindparam("author_email"), Comment.created_at > bindparam("since")
+    ),
+    select(Comment.id).where(
+        Comment.author_ip == bindparam("author_ip"),
+        Comment.author_ip != "",
+        Comment.created_at > bindparam("since"),
+    ),
 ]
 _DUPLICATE = union_all(*_DUPLICATES).limit(1)
 
 
 # …and only while the issue is published and open: the insert itself is the authoritative
 # check, so the view may work from a copy of the issue that is a moment old.
-_OPEN_ISSUE = exists(select(Issue.id).where(
-    Issue.id == bindparam("issue_id"), Issue.status == "published",
-    Issue.comments_open.is_(True), Issue.published_at > bindparam("opened_after")))
+_OPEN_ISSUE = exists(
+    select(Issue.id).where(
+        Issue.id == bindparam("issue_id"),
+        Issue.status == "published",
+        Issue.comments_open.is_(True),
+        Issue.published_at > bindparam("opened_after"),
+    )
+)
 _ISSUE_NOW = select(Issue.status, Issue.comments_open, Issue.published_at).where(
-    Issue.id == bindparam("issue_id"))
+    Issue.id == bindparam("issue_id")
+)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _insert_unless(*repeats):
     values = select(*[bindparam(c.name, type_=c.type) for c in _COLUMNS]).where(
-        _OPEN_ISSUE, ~exists(union_all(*repeats)))
+        _OPEN_ISSUE, ~exists(union_all(*repeats))
+    )
     return insert(_TABLE).from_select(_COLUMNS, values).returning(_TABLE.c.id)
 
 
@@ -130,8 +148,10 @@ def _scalar(statement, params: dict):
 
 
 def _check_parent(issue: IssueRef, parent_id: int | None) -> None:
-    if parent_id is not None and _scalar(
-            _PARENT, {"parent_id": parent_id, "issue_id": issue.id}) is None:
+    if (
+        parent_id is not None
+        and _scalar(_PARENT, {"parent_id": parent_id, "issue_id": issue.id}) is None
+    ):
         raise CommentError("You can only reply to a published comment.", 400)
 
 
@@ -190,8 +210,9 @@ def post(sub: Submission, issue: IssueRef | None, now: datetime | None = None) -
     row = _new_row(issue, sub, values, reasons, now)
     comment_id = _insert(row, now)
     if reasons:  # a bot-like post never reaches the moderation feed: record why it was kept
-        audit.record("comment.posted", "comment", comment_id, "reader", status=row["status"],
-                     reasons=reasons)  # (the row itself also says why: decision_reasons)
+        audit.record(
+            "comment.posted", "comment", comment_id, "reader", status=row["status"], reasons=reasons
+        )  # (the row itself also says why: decision_reasons)
     db.session.commit()
     return Posted(comment_id, row["status"], values["name"], values["email"], values["url"])
 

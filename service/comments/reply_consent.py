@@ -47,8 +47,12 @@ def _subscriber_says_stop(sub: Subscriber | None, row: ReplySubscription | None)
         return sub is not None and not sub.reply_notifications
     if not sub.reply_notifications:
         return True
-    confirmed_since = (row is not None and row.status == "confirmed" and row.confirmed_at
-                       and (sub.unsubscribed_at is None or row.confirmed_at > sub.unsubscribed_at))
+    confirmed_since = (
+        row is not None
+        and row.status == "confirmed"
+        and row.confirmed_at
+        and (sub.unsubscribed_at is None or row.confirmed_at > sub.unsubscribed_at)
+    )
     return not confirmed_since
 
 
@@ -96,7 +100,9 @@ def prepare_optin(email: str, now: datetime | None = None) -> int | None:
         return None
     row = subscription_for(email)
     if row is None:
-        row = ReplySubscription(email=email_key(email), status="pending", created_at=now or utcnow())
+        row = ReplySubscription(
+            email=email_key(email), status="pending", created_at=now or utcnow()
+        )
         db.session.add(row)
         db.session.flush()
     elif row.status == "stopped":  # asking again after stopping needs a new confirmation
@@ -115,7 +121,9 @@ def send_optin(subscription_id: int, now: datetime | None = None) -> bool:
     row.confirm_sent_at = now
     token = tokens.make(CONFIRM_PURPOSE, row.id)
     msg = mail.build(
-        "reply_confirm", row.email, {"confirm_url": absolute("commenter.reply_confirm", token=token)}
+        "reply_confirm",
+        row.email,
+        {"confirm_url": absolute("commenter.reply_confirm", token=token)},
     )
     db.session.commit()  # claimed; no transaction stays open while SMTP talks
     mail.send(msg)

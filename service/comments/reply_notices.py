@@ -88,8 +88,9 @@ def notify(comment_id: int, now: datetime | None = None) -> int:
         db.session.rollback()
         return 0
     msg = _message(reply, parent, row)
-    notice = ReplyNotice(comment_id=reply.id, email=row.email, sent_at=now, status="pending",
-                         attempts=1)
+    notice = ReplyNotice(
+        comment_id=reply.id, email=row.email, sent_at=now, status="pending", attempts=1
+    )
     db.session.add(notice)
     try:
         db.session.flush()
@@ -108,19 +109,25 @@ def _deliver(notice_id: int, msg: EmailMessage) -> int:
     except Exception:  # the notice stays pending: retry_unsent tries again later
         log.warning("reply notification %s not sent; will retry", notice_id, exc_info=True)
         return 0
-    db.session.execute(update(ReplyNotice).where(ReplyNotice.id == notice_id)
-                       .values(status="sent", sent_at=utcnow()))
+    db.session.execute(
+        update(ReplyNotice)
+        .where(ReplyNotice.id == notice_id)
+        .values(status="sent", sent_at=utcnow())
+    )
     db.session.commit()
     return 1
 
 
-def retry_unsent(older_than_seconds: float = RETRY_AFTER_SECONDS,
-                 now: datetime | None = None) -> int:
+def retry_unsent(
+    older_than_seconds: float = RETRY_AFTER_SECONDS, now: datetime | None = None
+) -> int:
     """Send again the notices claimed but never sent (SMTP failed or a worker died)."""
     now = now or utcnow()
     cutoff = now - timedelta(seconds=older_than_seconds)
-    ids = db.session.scalars(select(ReplyNotice.id).where(
-        ReplyNotice.status == "pending", ReplyNotice.sent_at < cutoff).order_by(ReplyNotice.id)
+    ids = db.session.scalars(
+        select(ReplyNotice.id)
+        .where(ReplyNotice.status == "pending", ReplyNotice.sent_at < cutoff)
+        .order_by(ReplyNotice.id)
     ).all()
     db.session.rollback()
     return sum(_retry(notice_id, cutoff, now) for notice_id in ids)
@@ -139,12 +146,18 @@ def _retry(notice_id: int, cutoff: datetime, now: datetime) -> int:
         db.session.commit()
         return 0
     msg = _message(reply, parent, row)
-    claimed = rowcount(db.session.execute(  # another sweep may have taken it meanwhile
-        update(ReplyNotice)
-        .where(ReplyNotice.id == notice_id, ReplyNotice.status == "pending",
-               ReplyNotice.sent_at == notice.sent_at)
-        .values(sent_at=now, attempts=ReplyNotice.attempts + 1)
-        .execution_options(synchronize_session=False)))
+    claimed = rowcount(
+        db.session.execute(  # another sweep may have taken it meanwhile
+            update(ReplyNotice)
+            .where(
+                ReplyNotice.id == notice_id,
+                ReplyNotice.status == "pending",
+                ReplyNotice.sent_at == notice.sent_at,
+            )
+            .values(sent_at=now, attempts=ReplyNotice.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+    )
     db.session.commit()
     return _deliver(notice_id, msg) if claimed == 1 else 0
 

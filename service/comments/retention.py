@@ -19,11 +19,16 @@ def purge_old(now: datetime | None = None) -> int:
     days = int(settings.get("comments.purge_after_days"))
     cutoff = (now or utcnow()) - timedelta(days=days)
     moved_at = func.coalesce(Comment.decided_at, Comment.created_at)
-    removed = rowcount(db.session.execute(
-        delete(Comment).where(Comment.status.in_(("spam", "trash")), moved_at < cutoff)
-    ))
-    db.session.execute(delete(DataRequest).where(  # handled requests: kept a day for the limit
-        DataRequest.created_at < (now or utcnow()) - timedelta(days=1)))
+    removed = rowcount(
+        db.session.execute(
+            delete(Comment).where(Comment.status.in_(("spam", "trash")), moved_at < cutoff)
+        )
+    )
+    db.session.execute(
+        delete(DataRequest).where(  # handled requests: kept a day for the limit
+            DataRequest.created_at < (now or utcnow()) - timedelta(days=1)
+        )
+    )
     if removed:
         audit.record("comments.purged", "comment", None, "system", count=removed, days=days)
     db.session.commit()
@@ -33,10 +38,14 @@ def purge_old(now: datetime | None = None) -> int:
 def erase_old_ips(now: datetime | None = None) -> int:
     """Erase IPs and user agents of comments older than comments.ip_retention_days; commit."""
     cutoff = (now or utcnow()) - timedelta(days=int(settings.get("comments.ip_retention_days")))
-    erased = rowcount(db.session.execute(
-        update(Comment)
-        .where(Comment.created_at < cutoff, or_(Comment.author_ip != "", Comment.user_agent != ""))
-        .values(author_ip="", user_agent="")
-    ))
+    erased = rowcount(
+        db.session.execute(
+            update(Comment)
+            .where(
+                Comment.created_at < cutoff, or_(Comment.author_ip != "", Comment.user_agent != "")
+            )
+            .values(author_ip="", user_agent="")
+        )
+    )
     db.session.commit()
     return erased

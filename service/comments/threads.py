@@ -116,8 +116,11 @@ def has_pending(issue_id: int, viewer_token: str) -> bool:
         return False
     found = db.session.scalar(
         select(Comment.id)
-        .where(Comment.author_token == viewer_token, Comment.issue_id == issue_id,
-               Comment.status == "pending")
+        .where(
+            Comment.author_token == viewer_token,
+            Comment.issue_id == issue_id,
+            Comment.status == "pending",
+        )
         .limit(1)
     )
     return found is not None

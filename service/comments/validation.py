@@ -46,8 +46,12 @@ def clean_url(raw: str) -> str:
 
 def validate(name: str, email: str, url: str, body: str) -> dict[str, str]:
     """The cleaned name, email, url and body, or CommentError listing every problem."""
-    values = {"name": name.strip(), "email": email.strip(), "url": url.strip(),
-              "body": body.replace("\r\n", "\n").strip()}
+    values = {
+        "name": name.strip(),
+        "email": email.strip(),
+        "url": url.strip(),
+        "body": body.replace("\r\n", "\n").strip(),
+    }
     errors: dict[str, str] = {}
     for field in ("name", "email", "body"):
         if not values[field]:

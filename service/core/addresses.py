@@ -47,8 +47,9 @@ def normalize_email(raw: str) -> str:
     if has_control(raw):
         raise AddressError("An email address cannot contain line breaks or control characters.")
     try:
-        checked = validate_email(raw.strip(), check_deliverability=_check_deliverability(),
-                                 timeout=5)
+        checked = validate_email(
+            raw.strip(), check_deliverability=_check_deliverability(), timeout=5
+        )
     except EmailNotValidError as exc:
         raise AddressError(str(exc)) from None
     return checked.normalized.lower()

@@ -8,8 +8,9 @@ from service.extensions import db
 from service.models import Event
 
 
-def record(action: str, subject_type: str, subject_id: int | None, actor: str = "system",
-           **detail) -> Event:
+def record(
+    action: str, subject_type: str, subject_id: int | None, actor: str = "system", **detail
+) -> Event:
     """Add an event row to the current session (the caller commits)."""
     event = Event(
         action=action,

@@ -20,8 +20,12 @@ LIMIT = 1000  # entries per app; past this the copies start over (a crawler's ma
 _KEY = "margins_recent"
 
 
-def get(key: str, load: Callable[[], T], keep: Callable[[T], bool] = lambda value: True,
-        max_age: float | None = None) -> T:
+def get(
+    key: str,
+    load: Callable[[], T],
+    keep: Callable[[T], bool] = lambda value: True,
+    max_age: float | None = None,
+) -> T:
     """This app's copy of `load()` under `key`, loaded again once older than `max_age` (default
     MAX_AGE); a value for which `keep` is false (e.g. "not found") is returned but not kept."""
     copies = current_app.extensions.setdefault(_KEY, {})

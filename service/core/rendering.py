@@ -41,7 +41,9 @@ def markdown_to_html(text: str) -> str:
     return clean_article_html(_md.render(text or ""))
 
 
-_BLOCK_TAG = re.compile(r"</?(p|br|h\d|li|ul|ol|div|blockquote|pre|tr|td|th|hr)\b[^>]*>", re.IGNORECASE)
+_BLOCK_TAG = re.compile(
+    r"</?(p|br|h\d|li|ul|ol|div|blockquote|pre|tr|td|th|hr)\b[^>]*>", re.IGNORECASE
+)
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 
@@ -59,11 +61,36 @@ def excerpt(fragment: str, words: int = 50) -> str:
     return text + ("…" if len(parts) > words else "")
 
 
-COMMENT_TAGS = {"p", "br", "a", "em", "strong", "b", "i", "blockquote", "code", "pre", "ul",
-                "ol", "li", "del"}
+COMMENT_TAGS = {
+    "p",
+    "br",
+    "a",
+    "em",
+    "strong",
+    "b",
+    "i",
+    "blockquote",
+    "code",
+    "pre",
+    "ul",
+    "ol",
+    "li",
+    "del",
+}
 _comment_md = MarkdownIt("zero").enable(
-    ["emphasis", "link", "autolink", "blockquote", "backticks", "fence", "code", "list",
-     "newline", "escape", "strikethrough"]
+    [
+        "emphasis",
+        "link",
+        "autolink",
+        "blockquote",
+        "backticks",
+        "fence",
+        "code",
+        "list",
+        "newline",
+        "escape",
+        "strikethrough",
+    ]
 )
 
 
@@ -81,4 +108,3 @@ def clean_comment_html(raw: str) -> str:
 def comment_markdown_to_html(text: str) -> str:
     """Render a comment's Markdown subset (no raw HTML, no images, no headings)."""
     return clean_comment_html(_comment_md.render(text or ""))
-

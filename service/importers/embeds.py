@@ -74,27 +74,53 @@ PROVIDERS = (
     Provider("scribd", "Scribd", "read the document", ("scribd.com",)),
     Provider("issuu", "Issuu", "read the publication", ("issuu.com",)),
     Provider("kickstarter", "Kickstarter", "view the project", ("kickstarter.com", "kck.st")),
-    Provider("crowdsignal", "Crowdsignal", "take the poll",
-             ("crowdsignal.com", "crowdsignal.net", "polldaddy.com", "poll.fm", "survey.fm")),
+    Provider(
+        "crowdsignal",
+        "Crowdsignal",
+        "take the poll",
+        ("crowdsignal.com", "crowdsignal.net", "polldaddy.com", "poll.fm", "survey.fm"),
+    ),
     Provider("cloudup", "Cloudup", "view the upload", ("cloudup.com",)),
     Provider("wolfram", "Wolfram Cloud", "open the notebook", ("wolframcloud.com",)),
 )
 # Jetpack-style shortcodes named after a provider: [youtube URL], [vimeo 123], [tweet URL]…
-PROVIDER_SHORTCODES = frozenset({"youtube", "vimeo", "dailymotion", "soundcloud", "spotify",
-                                 "tweet", "instagram", "tiktok", "flickr", "slideshare",
-                                 "mixcloud", "ted", "facebook"})
-_ID_URLS = {"youtube": "https://www.youtube.com/watch?v={}", "vimeo": "https://vimeo.com/{}",
-            "dailymotion": "https://www.dailymotion.com/video/{}",
-            "tweet": "https://twitter.com/i/status/{}"}
+PROVIDER_SHORTCODES = frozenset(
+    {
+        "youtube",
+        "vimeo",
+        "dailymotion",
+        "soundcloud",
+        "spotify",
+        "tweet",
+        "instagram",
+        "tiktok",
+        "flickr",
+        "slideshare",
+        "mixcloud",
+        "ted",
+        "facebook",
+    }
+)
+_ID_URLS = {
+    "youtube": "https://www.youtube.com/watch?v={}",
+    "vimeo": "https://vimeo.com/{}",
+    "dailymotion": "https://www.dailymotion.com/video/{}",
+    "tweet": "https://twitter.com/i/status/{}",
+}
 _YT_ID = re.compile(r"[A-Za-z0-9_-]{6,}")
 _YT_PATH = re.compile(r"/(?:embed|v|e|shorts|live)/([^/?&#]+)")
 _YT_TIME = re.compile(r"\d+s?|(?:\d+h)?(?:\d+m)?(?:\d+s)?")
-_LONE_URL = re.compile(r"^(?P<lead>[ \t]*(?P<p><p>)?[ \t]*)(?P<url>https?://[^\s<>\"]+)"
-                       r"(?P<trail>[ \t]*(?P<endp></p>)?[ \t\r]*)$", re.MULTILINE)
-_PLAYER = re.compile(r"<iframe\b[^>]*>(?:.*?</iframe\s*>)?|<object\b[^>]*>.*?</object\s*>"
-                     r"|<embed\b[^>]*>", re.DOTALL | re.IGNORECASE)
-_PLAYER_URL = re.compile(r"""\b(?:src|data-src|data|value)\s*=\s*["']([^"']+)["']""",
-                         re.IGNORECASE)
+_LONE_URL = re.compile(
+    r"^(?P<lead>[ \t]*(?P<p><p>)?[ \t]*)(?P<url>https?://[^\s<>\"]+)"
+    r"(?P<trail>[ \t]*(?P<endp></p>)?[ \t\r]*)$",
+    re.MULTILINE,
+)
+_PLAYER = re.compile(
+    r"<iframe\b[^>]*>(?:.*?</iframe\s*>)?|<object\b[^>]*>.*?</object\s*>"
+    r"|<embed\b[^>]*>",
+    re.DOTALL | re.IGNORECASE,
+)
+_PLAYER_URL = re.compile(r"""\b(?:src|data-src|data|value)\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
 _TAGS = re.compile(r"<[^>]*>")
 _LINK_TAG = re.compile(r"<a[\s>]|</a\s*>", re.IGNORECASE)
 
@@ -150,8 +176,9 @@ def canonical_url(url: str) -> str:
     if host == "w.soundcloud.com" and (track := parse_qs(parts.query).get("url")):
         return canonical_url(track[0])
     path = parts.path.replace("/embed/", "/", 1) if slug == "spotify" else parts.path
-    return urlunsplit(("https" if slug else parts.scheme, parts.netloc, path, parts.query,
-                       parts.fragment))
+    return urlunsplit(
+        ("https" if slug else parts.scheme, parts.netloc, path, parts.query, parts.fragment)
+    )
 
 
 def embed_card(url: str) -> str:
@@ -162,8 +189,10 @@ def embed_card(url: str) -> str:
         slug, text = provider.slug, f"{provider.label}: {provider.verb}"
     else:
         slug, text = "link", f"Embedded content from {urlsplit(page).hostname}"
-    return (f'<figure class="embed embed-{slug}"><a class="embed-card" '
-            f'href="{html.escape(page)}">{html.escape(text)}</a></figure>')
+    return (
+        f'<figure class="embed embed-{slug}"><a class="embed-card" '
+        f'href="{html.escape(page)}">{html.escape(text)}</a></figure>'
+    )
 
 
 def media_card(url: str, kind: str) -> str:
@@ -171,8 +200,10 @@ def media_card(url: str, kind: str) -> str:
     if provider_for(url):
         return embed_card(url)
     name = unquote(posixpath.basename(urlsplit(url).path)) or urlsplit(url).hostname
-    return (f'<figure class="embed embed-{kind}"><a class="embed-card" href="{html.escape(url)}">'
-            f'{kind.capitalize()}: {html.escape(name or url)}</a></figure>')
+    return (
+        f'<figure class="embed embed-{kind}"><a class="embed-card" href="{html.escape(url)}">'
+        f"{kind.capitalize()}: {html.escape(name or url)}</a></figure>"
+    )
 
 
 def _is_lone_embed(url: str) -> bool:
@@ -199,7 +230,7 @@ def autoembed(text: str) -> str:
 
     def replace(m: re.Match[str]) -> str:
         url = m.group("url")
-        visible = masked[m.start("url"):m.end("url")] == url
+        visible = masked[m.start("url") : m.end("url")] == url
         paired = bool(m.group("p")) == bool(m.group("endp"))
         if not (visible and paired and _is_lone_embed(url)) or in_link(m.start()):
             return m.group(0)

@@ -54,7 +54,7 @@ def segments(text: str, raw_names: tuple[str, ...] = AUTOP_RAW) -> list[Segment]
     pos = 0
     for m in _scanner(raw_names).finditer(text):
         if m.start() > pos:
-            out.append(Segment("text", "", text[pos:m.start()]))
+            out.append(Segment("text", "", text[pos : m.start()]))
         if m.group("comment") is not None:
             out.append(Segment("comment", "", m.group(0)))
         elif m.group("raw") is not None:

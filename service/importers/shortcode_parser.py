@@ -31,16 +31,56 @@ from dataclasses import dataclass, field
 from service.importers.htmlscan import mask
 
 CORE_TAGS = frozenset({"audio", "caption", "embed", "gallery", "playlist", "video", "wp_caption"})
-KNOWN_TAGS = CORE_TAGS | frozenset({
-    "contact-form", "contact-form-7", "wpforms", "gravityform", "ninja_form", "mc4wp_form",
-    "mailpoet_form", "jetpack_subscription_form", "blog_subscription_form", "subscribe2",
-    "toc", "ez-toc", "woocommerce_cart", "woocommerce_checkout", "woocommerce_my_account",
-    "nggallery", "slideshow", "rev_slider", "metaslider", "tablepress", "wp_sitemap_page",
-    "youtube", "vimeo", "dailymotion", "soundcloud", "spotify", "tweet", "instagram", "tiktok",
-    "googlemaps", "polldaddy", "crowdsignal",
-})
-KNOWN_PREFIXES = ("vc_", "et_pb_", "fusion_", "su_", "woocommerce_", "av_", "ux_", "tve_",
-                  "themify_", "wpb_", "ngg_", "elementor")
+KNOWN_TAGS = CORE_TAGS | frozenset(
+    {
+        "contact-form",
+        "contact-form-7",
+        "wpforms",
+        "gravityform",
+        "ninja_form",
+        "mc4wp_form",
+        "mailpoet_form",
+        "jetpack_subscription_form",
+        "blog_subscription_form",
+        "subscribe2",
+        "toc",
+        "ez-toc",
+        "woocommerce_cart",
+        "woocommerce_checkout",
+        "woocommerce_my_account",
+        "nggallery",
+        "slideshow",
+        "rev_slider",
+        "metaslider",
+        "tablepress",
+        "wp_sitemap_page",
+        "youtube",
+        "vimeo",
+        "dailymotion",
+        "soundcloud",
+        "spotify",
+        "tweet",
+        "instagram",
+        "tiktok",
+        "googlemaps",
+        "polldaddy",
+        "crowdsignal",
+    }
+)
+KNOWN_PREFIXES = (
+    "vc_",
+    "et_pb_",
+    "fusion_",
+    "su_",
+    "woocommerce_",
+    "av_",
+    "ux_",
+    "tve_",
+    "themify_",
+    "wpb_",
+    "ngg_",
+    "elementor",
+)
 
 _OPENER = re.compile(
     r"\[(?P<esc>\[?)(?P<name>[a-z][a-z0-9_-]*)(?=[\s\]/])"
@@ -49,12 +89,15 @@ _OPENER = re.compile(
 )
 _CLOSER = re.compile(r"\[/(?P<name>[a-z][a-z0-9_-]*)\]")
 _KEY_VALUE = re.compile(r"""\s[a-zA-Z_][\w-]*=(?:"[^"]*"|'[^']*'|[^\s"'\]]+)""")
-_ATTR = re.compile(r"""
+_ATTR = re.compile(
+    r"""
     (?P<key>[\w-]+) \s*=\s* (?: "(?P<dq>[^"]*)" | '(?P<sq>[^']*)' | (?P<bare>[^\s"']+) ) (?=\s|$)
   | "(?P<pdq>[^"]*)" (?=\s|$)
   | '(?P<psq>[^']*)' (?=\s|$)
   | (?P<word>\S+)
-""", re.VERBOSE)
+""",
+    re.VERBOSE,
+)
 _ODD_SPACES = re.compile("[\u00a0\u200b]")
 _SPACE = r"(?:[\r\n\t ]|\u00a0|&nbsp;)"
 _P_BEFORE = re.compile(rf"<p>{_SPACE}*\Z")
@@ -88,7 +131,9 @@ def parse_attributes(text: str) -> tuple[dict[str, str], list[str]]:
     positional: list[str] = []
     for m in _ATTR.finditer(_ODD_SPACES.sub(" ", text)):
         if m["key"] is not None:
-            named[m["key"].lower()] = next(v for v in (m["dq"], m["sq"], m["bare"]) if v is not None)
+            named[m["key"].lower()] = next(
+                v for v in (m["dq"], m["sq"], m["bare"]) if v is not None
+            )
         elif value := m["pdq"] or m["psq"] or m["word"]:  # an empty "" is dropped
             positional.append(value)
     return named, positional
@@ -125,12 +170,19 @@ def iter_shortcodes(text: str, names: Container[str] | None = None) -> Iterator[
         end = m.end() if close_at is None else close_at + len(m["name"]) + 3
         trailing = int(masked.startswith("]", end))
         escaped = bool(m["esc"] and trailing)
-        attrs, positional = parse_attributes(text[m.start("attrs"):m.end("attrs")])
+        attrs, positional = parse_attributes(text[m.start("attrs") : m.end("attrs")])
         yield Shortcode(
-            m["name"], attrs, tuple(positional),
-            None if close_at is None else text[m.end():close_at],
-            m.start(), end + trailing, m.end(), escaped,
-            "[" if m["esc"] and not escaped else "", "]" if trailing and not escaped else "")
+            m["name"],
+            attrs,
+            tuple(positional),
+            None if close_at is None else text[m.end() : close_at],
+            m.start(),
+            end + trailing,
+            m.end(),
+            escaped,
+            "[" if m["esc"] and not escaped else "",
+            "]" if trailing and not escaped else "",
+        )
         pos = end + trailing
 
 
@@ -139,8 +191,13 @@ def find_shortcodes(text: str, names: Container[str] | None = None) -> list[Shor
     return list(iter_shortcodes(text, names))
 
 
-def replace_shortcodes(text: str, render: Callable[[Shortcode], str],
-                       names: Container[str] | None = None, *, keep_escaped: bool = False) -> str:
+def replace_shortcodes(
+    text: str,
+    render: Callable[[Shortcode], str],
+    names: Container[str] | None = None,
+    *,
+    keep_escaped: bool = False,
+) -> str:
     """Replace each top-level shortcode by ``render(shortcode)``; escaped ones become literal.
 
     With `keep_escaped`, ``[[name]]`` is left as it is (for a later pass to unescape). Without
@@ -159,7 +216,7 @@ def replace_shortcodes(text: str, render: Callable[[Shortcode], str],
     for sc in found:
         out.append(between(pos, sc.start))
         if sc.escaped:
-            out.append(text[sc.start:sc.end] if keep_escaped else text[sc.start + 1:sc.end - 1])
+            out.append(text[sc.start : sc.end] if keep_escaped else text[sc.start + 1 : sc.end - 1])
         else:
             out.append(sc.prefix + render(sc) + sc.suffix)
         pos = sc.end
@@ -172,7 +229,7 @@ def _drop_orphans(text: str, masked: str, start: int, end: int, seen: set[str]) 
     parts = []
     for m in _CLOSER.finditer(masked, start, end):
         if m["name"] in seen or is_known(m["name"]):
-            parts.append(text[start:m.start()])
+            parts.append(text[start : m.start()])
             start = m.end()
     return "".join(parts) + text[start:end]
 
@@ -182,15 +239,15 @@ def shortcode_unautop(html: str, names: Container[str] | None = None) -> str:
     out: list[str] = []
     pos = 0
     for sc in iter_shortcodes(html, names):
-        before = html[pos:sc.start]
+        before = html[pos : sc.start]
         after = _P_AFTER.match(html, sc.end) if not (sc.escaped or sc.prefix) else None
         lead = _P_BEFORE.search(before) if after else None
         if lead:
-            out.append(before[:lead.start()])
-            out.append(html[sc.start:sc.end])
+            out.append(before[: lead.start()])
+            out.append(html[sc.start : sc.end])
             pos = after.end()
         else:
-            out.append(html[pos:sc.end])
+            out.append(html[pos : sc.end])
             pos = sc.end
     out.append(html[pos:])
     return "".join(out)

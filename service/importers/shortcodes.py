@@ -70,13 +70,17 @@ class ShortcodeReport(Counter):
         """One line for an import summary, or "" when there is nothing to say."""
         parts = []
         if total := sum(self.values()):
-            names = ", ".join(f"[{name}] ×{n}" for name, n in
-                              sorted(self.items(), key=lambda item: (-item[1], item[0])))
+            names = ", ".join(
+                f"[{name}] ×{n}"
+                for name, n in sorted(self.items(), key=lambda item: (-item[1], item[0]))
+            )
             parts.append(f"removed {total} unknown shortcode{'s' * (total != 1)}: {names}")
         if self.missing:
             ids = ", ".join(str(i) for i in sorted(self.missing))
-            parts.append(f"{len(self.missing)} attachment{'s' * (len(self.missing) != 1)} "
-                         f"not in the export ({ids})")
+            parts.append(
+                f"{len(self.missing)} attachment{'s' * (len(self.missing) != 1)} "
+                f"not in the export ({ids})"
+            )
         return "; ".join(parts + sorted(set(self.notes)))
 
 
@@ -96,13 +100,17 @@ class RenderContext:
 Handler = Callable[[Shortcode, RenderContext], str]
 # Rendered before wpautop: their output is a block (a link card), as WordPress's [embed] is.
 EARLY_HANDLERS: dict[str, Handler] = {
-    "embed": embeds.embed_shortcode, "audio": wp_media.audio, "video": wp_media.video,
+    "embed": embeds.embed_shortcode,
+    "audio": wp_media.audio,
+    "video": wp_media.video,
     **{name: embeds.embed_shortcode for name in embeds.PROVIDER_SHORTCODES},
 }
 # Rendered after wpautop and shortcode_unautop, as WordPress's do_shortcode does.
 LATE_HANDLERS: dict[str, Handler] = {
-    "caption": wp_media.caption, "wp_caption": wp_media.caption,
-    "gallery": wp_media.gallery, "playlist": wp_media.playlist,
+    "caption": wp_media.caption,
+    "wp_caption": wp_media.caption,
+    "gallery": wp_media.gallery,
+    "playlist": wp_media.playlist,
 }
 HANDLERS = {**EARLY_HANDLERS, **LATE_HANDLERS}
 
@@ -115,6 +123,7 @@ def _unknown(sc: Shortcode, ctx: RenderContext, inner: Callable[[str], str]) -> 
 
 def do_shortcodes(text: str, ctx: RenderContext) -> str:
     """Replace every shortcode in `text` by its HTML; unknown ones are removed and counted."""
+
     def render(sc: Shortcode) -> str:
         if handler := HANDLERS.get(sc.name):
             return handler(sc, ctx)
@@ -125,15 +134,16 @@ def do_shortcodes(text: str, ctx: RenderContext) -> str:
 
 def _early(text: str, ctx: RenderContext) -> str:
     """Embed-like shortcodes become cards and unknown ones go; the rest wait for wpautop."""
+
     def render(sc: Shortcode) -> str:
         if sc.name in EARLY_HANDLERS:
             return EARLY_HANDLERS[sc.name](sc, ctx)
         if sc.name not in LATE_HANDLERS:
             return _unknown(sc, ctx, lambda inner: _early(inner, ctx))
-        head = text[sc.start + len(sc.prefix):sc.content_start]
+        head = text[sc.start + len(sc.prefix) : sc.content_start]
         if sc.content is None:
             return head
-        tail = text[sc.content_start + len(sc.content):sc.end - len(sc.suffix)]
+        tail = text[sc.content_start + len(sc.content) : sc.end - len(sc.suffix)]
         return head + _early(sc.content, ctx) + tail
 
     return replace_shortcodes(text, render, keep_escaped=True)
@@ -145,10 +155,10 @@ def _isolate(text: str) -> str:
     for sc in find_shortcodes(text, LATE_HANDLERS):
         line_start = text.rfind("\n", 0, sc.start) + 1
         line_end = text.find("\n", sc.end)
-        rest = text[sc.end:] if line_end < 0 else text[sc.end:line_end]
-        if sc.escaped or text[line_start:sc.start].strip() or rest.strip():
+        rest = text[sc.end :] if line_end < 0 else text[sc.end : line_end]
+        if sc.escaped or text[line_start : sc.start].strip() or rest.strip():
             continue
-        out += [text[pos:sc.start], "\n\n", text[sc.start:sc.end], "\n\n"]
+        out += [text[pos : sc.start], "\n\n", text[sc.start : sc.end], "\n\n"]
         pos = sc.end
     return "".join(out) + text[pos:]
 
@@ -158,8 +168,9 @@ def has_blocks(content: str) -> bool:
     return "<!-- wp:" in content
 
 
-def render_classic(content: str, attachment: AttachmentLookup | None = None, *,
-                   attached: Sequence[int] = ()) -> tuple[str, ShortcodeReport]:
+def render_classic(
+    content: str, attachment: AttachmentLookup | None = None, *, attached: Sequence[int] = ()
+) -> tuple[str, ShortcodeReport]:
     """A WordPress post's content as HTML, the way WordPress shows it, plus what was removed."""
     ctx = RenderContext(attachment, tuple(attached))
     html = embeds.replace_players(embeds.autoembed(_early(content or "", ctx)))

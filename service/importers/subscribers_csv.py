@@ -23,8 +23,17 @@ from service.models.subscribers import DELIVERY_MODES
 from service.newsletter.subscriptions import SubscriptionError, clean_name, normalize_email
 
 YES = {"1", "y", "yes", "true", "t", "x", "on"}
-EXPORT_COLUMNS = ("email", "name", "status", "delivery", "reply_notifications", "source",
-                  "created_at", "confirmed_at", "unsubscribed_at")
+EXPORT_COLUMNS = (
+    "email",
+    "name",
+    "status",
+    "delivery",
+    "reply_notifications",
+    "source",
+    "created_at",
+    "confirmed_at",
+    "unsubscribed_at",
+)
 
 
 class CSVFileError(ValueError):
@@ -39,8 +48,10 @@ class ImportReport:
     errors: list[tuple[int, str, str]] = field(default_factory=list)  # (line, value, why)
 
     def summary(self) -> str:
-        return (f"{self.active} added as active, {self.pending} added awaiting confirmation, "
-                f"{self.skipped} already on the list, {len(self.errors)} rows with errors")
+        return (
+            f"{self.active} added as active, {self.pending} added awaiting confirmation, "
+            f"{self.skipped} already on the list, {len(self.errors)} rows with errors"
+        )
 
 
 def _rows(text: str) -> Iterator[tuple[int, dict]]:
@@ -48,8 +59,14 @@ def _rows(text: str) -> Iterator[tuple[int, dict]]:
     if not reader.fieldnames or "email" not in [f.strip().lower() for f in reader.fieldnames]:
         raise CSVFileError("The first line must name the columns, including 'email'.")
     for row in reader:
-        yield reader.line_num, {(k or "").strip().lower(): (v or "").strip()
-                                for k, v in row.items() if isinstance(v, str)}
+        yield (
+            reader.line_num,
+            {
+                (k or "").strip().lower(): (v or "").strip()
+                for k, v in row.items()
+                if isinstance(v, str)
+            },
+        )
 
 
 def _check(row: dict) -> tuple[str, str, bool, str]:
@@ -59,8 +76,7 @@ def _check(row: dict) -> tuple[str, str, bool, str]:
     delivery = row.get("delivery", "").lower() or "issue"
     if delivery not in DELIVERY_MODES:
         raise SubscriptionError(f"delivery must be one of {', '.join(DELIVERY_MODES)}")
-    return email, clean_name(row.get("name", "")), row.get("confirmed", "").lower() in YES, \
-        delivery
+    return email, clean_name(row.get("name", "")), row.get("confirmed", "").lower() in YES, delivery
 
 
 def import_text(text: str, actor: str = "system") -> ImportReport:
@@ -80,22 +96,36 @@ def import_text(text: str, actor: str = "system") -> ImportReport:
         if email in existing:
             report.skipped += 1
             continue
-        db.session.add(Subscriber(
-            email=email, name=name, delivery=delivery, source="import", created_at=now,
-            status="active" if confirmed else "pending", confirmed_at=now if confirmed else None,
-            confirm_due=not confirmed))
+        db.session.add(
+            Subscriber(
+                email=email,
+                name=name,
+                delivery=delivery,
+                source="import",
+                created_at=now,
+                status="active" if confirmed else "pending",
+                confirmed_at=now if confirmed else None,
+                confirm_due=not confirmed,
+            )
+        )
         report.active += confirmed
         report.pending += not confirmed
-    audit.record("subscribers.imported", "subscriber", None, actor, active=report.active,
-                 pending=report.pending, errors=len(report.errors))
+    audit.record(
+        "subscribers.imported",
+        "subscriber",
+        None,
+        actor,
+        active=report.active,
+        pending=report.pending,
+        errors=len(report.errors),
+    )
     db.session.commit()
     return report
 
 
 def _cell(value) -> str:
     """Neutralise spreadsheet formulas (CSV injection) and format dates."""
-    text = value.isoformat() if hasattr(value, "isoformat") else str(
-        "" if value is None else value)
+    text = value.isoformat() if hasattr(value, "isoformat") else str("" if value is None else value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 

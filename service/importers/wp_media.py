@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 
 _IMAGE_THEN_TEXT = re.compile(
     r"\s*(?P<image>(?:<a\s[^>]*>\s*)?<img\s[^>]*>(?:\s*</a>)?)(?P<text>.*)",
-    re.DOTALL | re.IGNORECASE)
+    re.DOTALL | re.IGNORECASE,
+)
 _EDGE_BREAKS = re.compile(r"^(?:\s|<br\s*/?>|</?p>)+|(?:\s|<br\s*/?>|</?p>)+$", re.IGNORECASE)
 _INNER_PARAGRAPHS = re.compile(r"\s*</p>\s*<p>\s*", re.IGNORECASE)
 _SOURCE_SRC = re.compile(r"""<source\b[^>]*\bsrc\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
@@ -62,8 +63,10 @@ def caption(sc: Shortcode, ctx: RenderContext) -> str:
     classes += [_css_class(c) for c in sc.attrs.get("class", "").split()]
     ident = _css_class(sc.attrs.get("id", ""))
     id_attr = f' id="{ident}"' if ident else ""
-    return (f'<figure class="{" ".join(c for c in classes if c)}"{id_attr}>{body}'
-            f'<figcaption class="wp-caption-text">{text}</figcaption></figure>')
+    return (
+        f'<figure class="{" ".join(c for c in classes if c)}"{id_attr}>{body}'
+        f'<figcaption class="wp-caption-text">{text}</figcaption></figure>'
+    )
 
 
 def _ids(value: str) -> list[int]:
@@ -107,8 +110,10 @@ def gallery(sc: Shortcode, ctx: RenderContext) -> str:
 
 def playlist(sc: Shortcode, ctx: RenderContext) -> str:
     """``[playlist]``: a list of links to the attachments' files."""
-    links = [f'<li><a href="{html.escape(url)}">{html.escape(title or url)}</a></li>'
-             for url, title, _ in _attachments(sc, ctx)]
+    links = [
+        f'<li><a href="{html.escape(url)}">{html.escape(title or url)}</a></li>'
+        for url, title, _ in _attachments(sc, ctx)
+    ]
     return f'<ul class="wp-playlist">{"".join(links)}</ul>' if links else ""
 
 

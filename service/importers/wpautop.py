@@ -35,13 +35,57 @@ from typing import NamedTuple
 
 from service.importers.htmlscan import segments
 
-BLOCKS = frozenset({
-    "table", "thead", "tfoot", "caption", "col", "colgroup", "tbody", "tr", "td", "th", "div",
-    "dl", "dd", "dt", "ul", "ol", "li", "pre", "form", "map", "area", "blockquote", "address",
-    "math", "style", "p", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "fieldset", "legend",
-    "section", "article", "aside", "hgroup", "header", "footer", "nav", "figure", "figcaption",
-    "details", "menu", "summary",
-})
+BLOCKS = frozenset(
+    {
+        "table",
+        "thead",
+        "tfoot",
+        "caption",
+        "col",
+        "colgroup",
+        "tbody",
+        "tr",
+        "td",
+        "th",
+        "div",
+        "dl",
+        "dd",
+        "dt",
+        "ul",
+        "ol",
+        "li",
+        "pre",
+        "form",
+        "map",
+        "area",
+        "blockquote",
+        "address",
+        "math",
+        "style",
+        "p",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "fieldset",
+        "legend",
+        "section",
+        "article",
+        "aside",
+        "hgroup",
+        "header",
+        "footer",
+        "nav",
+        "figure",
+        "figcaption",
+        "details",
+        "menu",
+        "summary",
+    }
+)
 _VOID_BLOCKS = frozenset({"hr"})
 _COMMENT = "!--"
 _NEWLINES = re.compile(r"\r\n?")
@@ -101,8 +145,13 @@ def _pair_brs(tokens: list[_Tok]) -> list[_Tok]:
     for tok in tokens:
         if _is_br(tok) and out and _is_br(out[-1]):
             out[-1] = _Tok("text", "", "\n\n")
-        elif (_is_br(tok) and len(out) > 1 and out[-1].kind == "text"
-              and not out[-1].raw.strip() and _is_br(out[-2])):
+        elif (
+            _is_br(tok)
+            and len(out) > 1
+            and out[-1].kind == "text"
+            and not out[-1].raw.strip()
+            and _is_br(out[-2])
+        ):
             out[-2:] = [_Tok("text", "", "\n\n")]
         elif tok.kind == "text" and out and out[-1].kind == "text":
             out[-1] = out[-1]._replace(raw=out[-1].raw + tok.raw)
@@ -118,8 +167,12 @@ def _glue_sides(tok: _Tok, has_object: bool, has_media: bool) -> tuple[bool, boo
         return (not closing, closing)
     if has_object and tok.name == "object" or has_media and tok.name in ("audio", "video"):
         return (closing, not closing)
-    if has_object and tok.name in ("param", "embed") or has_media and tok.name in (
-            "source", "track"):
+    if (
+        has_object
+        and tok.name in ("param", "embed")
+        or has_media
+        and tok.name in ("source", "track")
+    ):
         return (True, True)
     return (False, False)
 
@@ -137,8 +190,12 @@ def _glue(tokens: list[_Tok], lowered: str) -> list[_Tok]:
         if after and i + 1 < len(toks) and toks[i + 1].kind == "text":
             toks[i + 1] = toks[i + 1]._replace(raw=toks[i + 1].raw.lstrip())
     if has_media:
-        toks = [t._replace(raw=_MEDIA_CLOSE.sub(r"\1", _MEDIA_OPEN.sub(r"\1", t.raw)))
-                if t.kind == "text" else t for t in toks]
+        toks = [
+            t._replace(raw=_MEDIA_CLOSE.sub(r"\1", _MEDIA_OPEN.sub(r"\1", t.raw)))
+            if t.kind == "text"
+            else t
+            for t in toks
+        ]
     return [t for t in toks if t.kind != "text" or t.raw]
 
 
@@ -266,8 +323,9 @@ class _Builder:
 
 def _breaks(text: str, after_br: bool) -> str:
     """Newlines become ``<br />`` + newline, except one that follows a ``<br>`` already."""
+
     def replace(m: re.Match[str]) -> str:
-        if after_br and not text[:m.start()].strip():
+        if after_br and not text[: m.start()].strip():
             return "\n"
         return "<br />\n"
 

@@ -29,8 +29,13 @@ NS = {
     "dc": "http://purl.org/dc/elements/1.1/",
 }
 WP_NAMESPACES = [f"http://wordpress.org/export/1.{n}/" for n in range(3)]
-STATUS = {"publish": "published", "draft": "draft", "pending": "draft", "future": "scheduled",
-          "private": "draft"}
+STATUS = {
+    "publish": "published",
+    "draft": "draft",
+    "pending": "draft",
+    "future": "scheduled",
+    "private": "draft",
+}
 
 
 class WXRFileError(ValueError):
@@ -48,9 +53,11 @@ class ImportReport:
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (f"{self.issues} issues, {self.comments} comments ({self.pingbacks} pingbacks, "
-                f"{self.replies} replies) imported; {self.existing} already present, "
-                f"{self.skipped} items skipped")
+        return (
+            f"{self.issues} issues, {self.comments} comments ({self.pingbacks} pingbacks, "
+            f"{self.replies} replies) imported; {self.existing} already present, "
+            f"{self.skipped} items skipped"
+        )
 
 
 def autop(text: str) -> str:
@@ -59,7 +66,8 @@ def autop(text: str) -> str:
         return text
     blocks = [b.strip() for b in re.split(r"\n\s*\n", text.replace("\r\n", "\n")) if b.strip()]
     return "\n".join(
-        b if re.match(r"<(h\d|ul|ol|blockquote|pre|table|div|figure)", b, re.IGNORECASE)
+        b
+        if re.match(r"<(h\d|ul|ol|blockquote|pre|table|div|figure)", b, re.IGNORECASE)
         else "<p>" + b.replace("\n", "<br>\n") + "</p>"
         for b in blocks
     )
@@ -99,8 +107,9 @@ def parse(path: str) -> tuple[ET.Element, dict]:
     return channel, ns
 
 
-def import_file(path: str, progress: Callable[[Iterable], Iterable] | None = None,
-                actor: str = "import") -> ImportReport:
+def import_file(
+    path: str, progress: Callable[[Iterable], Iterable] | None = None, actor: str = "import"
+) -> ImportReport:
     """Import a WXR file in one transaction and commit; raise WXRFileError and change nothing."""
     channel, ns = parse(path)
     site = _text(channel, "wp:base_site_url", ns) or _text(channel, "link", ns)
@@ -152,8 +161,9 @@ def _import_post(item: ET.Element, ns: dict, site: str, authors: dict, report: I
 
 def _new_issue(item, ns, source, title, status, authors) -> Issue:
     login = _text(item, "dc:creator", ns)
-    categories = [c.text.strip() for c in item.findall("category")
-                  if c.get("domain") == "category" and c.text]
+    categories = [
+        c.text.strip() for c in item.findall("category") if c.get("domain") == "category" and c.text
+    ]
     slug = _text(item, "wp:post_name", ns) or title
     issue = Issue(
         title=title,
@@ -164,8 +174,7 @@ def _new_issue(item, ns, source, title, status, authors) -> Issue:
     )
     issue.author = writing.author_named(authors.get(login) or login or "Unknown author")
     issue.category = writing.category_named(categories[0] if categories else "Uncategorized")
-    writing.set_body(issue, body_html=clean_article_html(autop(
-        _text(item, "content:encoded", ns))))
+    writing.set_body(issue, body_html=clean_article_html(autop(_text(item, "content:encoded", ns))))
     date = _post_date(item, ns)
     if status == "published":
         issue.published_at = date
@@ -216,8 +225,11 @@ def _new_comment(el, ns, issue: Issue, source: str) -> Comment:
         status="approved",
         decision="imported",
         source_id=source,
-        created_at=_wp_date(_text(el, "wp:comment_date_gmt", ns),
-                            _text(el, "wp:comment_date", ns), issue.published_at)
+        created_at=_wp_date(
+            _text(el, "wp:comment_date_gmt", ns),
+            _text(el, "wp:comment_date", ns),
+            issue.published_at,
+        )
         or issue.created_at,
     )
     db.session.add(comment)

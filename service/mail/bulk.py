@@ -36,14 +36,19 @@ class Prototype:
         self.from_ = safe_header(from_ or sender())
         self.text, self.html, self.domain = text, html, site_domain()
 
-    def message(self, name: str, address: str, headers: dict[str, str], text: str,
-                html: str | None) -> RawMessage:
+    def message(
+        self, name: str, address: str, headers: dict[str, str], text: str, html: str | None
+    ) -> RawMessage:
         """Encode one copy; `text`/`html` are this recipient's personalised bodies."""
         message_id = make_msgid(domain=self.domain)
-        lines = [f"Subject: {self.subject}", f"From: {self.from_}",
-                 f"To: {_encoded_address(safe_header(name), safe_header(address))}",
-                 f"Date: {formatdate(localtime=False)}", f"Message-ID: {message_id}",
-                 "MIME-Version: 1.0"]
+        lines = [
+            f"Subject: {self.subject}",
+            f"From: {self.from_}",
+            f"To: {_encoded_address(safe_header(name), safe_header(address))}",
+            f"Date: {formatdate(localtime=False)}",
+            f"Message-ID: {message_id}",
+            "MIME-Version: 1.0",
+        ]
         lines += [f"{name}: {safe_header(value)}" for name, value in headers.items()]
         parts = [("plain", text)] + ([("html", html)] if html is not None else [])
         boundary = f"=_margins_{secrets.token_hex(12)}"
@@ -51,9 +56,12 @@ class Prototype:
         out = ["\r\n".join(lines).encode(), b"\r\n\r\n"]
         for subtype, body in parts:
             encoded = binascii.b2a_qp(body.replace("\r\n", "\n").encode(), istext=True)
-            out += [f"--{boundary}\r\nContent-Type: text/{subtype}; charset=\"utf-8\"\r\n"
-                    "Content-Transfer-Encoding: quoted-printable\r\n\r\n".encode(),
-                    encoded.replace(b"\n", b"\r\n"), b"\r\n"]
+            out += [
+                f'--{boundary}\r\nContent-Type: text/{subtype}; charset="utf-8"\r\n'
+                "Content-Transfer-Encoding: quoted-printable\r\n\r\n".encode(),
+                encoded.replace(b"\n", b"\r\n"),
+                b"\r\n",
+            ]
         out.append(f"--{boundary}--\r\n".encode())
         return RawMessage(b"".join(out), address, message_id)
 

@@ -78,12 +78,13 @@ def list_id() -> str:
     return f'"{name}" <newsletter.{site_domain()}>'
 
 
-def bulk_headers(subscriber_id: int, one_click_url: str,
-                 archived_at: str | None = None) -> dict[str, str]:
+def bulk_headers(
+    subscriber_id: int, one_click_url: str, archived_at: str | None = None
+) -> dict[str, str]:
     """Every bulk header: unsubscribe (RFC 2369 + RFC 8058), List-Id, Archived-At, bulk."""
     headers = {
         "List-Unsubscribe": f"<{one_click_url}>, "
-                            f"<mailto:{unsubscribe_address(subscriber_id)}?subject=unsubscribe>",
+        f"<mailto:{unsubscribe_address(subscriber_id)}?subject=unsubscribe>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "List-Id": list_id(),
         "Precedence": "bulk",
@@ -96,5 +97,7 @@ def bulk_headers(subscriber_id: int, one_click_url: str,
 
 def one_click_headers(stop_url: str) -> dict[str, str]:
     """List-Unsubscribe (RFC 8058 one-click) for a transactional stream, e.g. reply notices."""
-    return {"List-Unsubscribe": f"<{stop_url}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    return {
+        "List-Unsubscribe": f"<{stop_url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }

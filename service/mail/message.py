@@ -13,14 +13,20 @@ from service.core import site
 from service.mail.headers import safe_header, sender, site_domain
 
 
-def build(template: str, to: str, context: dict | None = None,
-          headers: dict[str, str] | None = None, inline_css: bool = True) -> EmailMessage:
+def build(
+    template: str,
+    to: str,
+    context: dict | None = None,
+    headers: dict[str, str] | None = None,
+    inline_css: bool = True,
+) -> EmailMessage:
     """Render `template` for one recipient into a multipart text (+ HTML) message."""
     return assemble(*render_parts(template, context, inline_css), to, headers)
 
 
-def render_parts(template: str, context: dict | None = None,
-                 inline_css: bool = True) -> tuple[str, str, str | None]:
+def render_parts(
+    template: str, context: dict | None = None, inline_css: bool = True
+) -> tuple[str, str, str | None]:
     """Render (subject, text, html) once, e.g. with placeholders filled per recipient later."""
     context = dict(context or {})
     context.setdefault("site_name", site.name())
@@ -39,8 +45,14 @@ def render_parts(template: str, context: dict | None = None,
     return subject, text, html
 
 
-def assemble(subject: str, text: str, html: str | None, to: str,
-             headers: dict[str, str] | None = None, from_: str | None = None) -> EmailMessage:
+def assemble(
+    subject: str,
+    text: str,
+    html: str | None,
+    to: str,
+    headers: dict[str, str] | None = None,
+    from_: str | None = None,
+) -> EmailMessage:
     """Assemble one multipart message from rendered parts (the same headers as build())."""
     msg = EmailMessage()
     msg["Subject"] = safe_header(subject)

@@ -36,8 +36,9 @@ class SMTPConnection:
     def __enter__(self) -> Self:
         s = self.settings
         if s.mode == "ssl":
-            self.smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=self.timeout,
-                                         context=ssl.create_default_context())
+            self.smtp = smtplib.SMTP_SSL(
+                s.host, s.port, timeout=self.timeout, context=ssl.create_default_context()
+            )
         else:
             self.smtp = smtplib.SMTP(s.host, s.port, timeout=self.timeout)
             if s.mode == "starttls":

@@ -19,8 +19,12 @@ class Comment(Base):
         Index("ix_comments_issue_status_created", "issue_id", "status", "created_at"),
         Index("ix_comments_status_created_id", "status", "created_at", "id"),  # 0006
         # the moderation feed's queue: only the due rows (0009)
-        Index("ix_comments_moderation_due", "id", postgresql_where=text("moderation_due"),
-              sqlite_where=text("moderation_due")),
+        Index(
+            "ix_comments_moderation_due",
+            "id",
+            postgresql_where=text("moderation_due"),
+            sqlite_where=text("moderation_due"),
+        ),
         Index("ix_comments_ip_created", "author_ip", "created_at"),
         # the duplicate check and lookups by commenter (0009)
         Index("ix_comments_author_email_issue", "author_email", "issue_id"),

@@ -26,7 +26,8 @@ class ClassifierTraining(Base):
     __tablename__ = "classifier_trainings"
 
     comment_id: Mapped[int] = mapped_column(
-        ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True
+    )
     label: Mapped[str] = mapped_column(String(10))
 
 
@@ -36,6 +37,7 @@ class ModeratorNotice(Base):
     __tablename__ = "moderator_notices"
 
     user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_comment_id: Mapped[int] = mapped_column(default=0)

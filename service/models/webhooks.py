@@ -9,8 +9,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.models.base import Base, UTCDateTime, utcnow
 
-EVENTS = ("issue.published", "subscriber.confirmed", "subscriber.unsubscribed",
-          "comment.posted", "comment.approved")
+EVENTS = (
+    "issue.published",
+    "subscriber.confirmed",
+    "subscriber.unsubscribed",
+    "comment.posted",
+    "comment.approved",
+)
 
 
 class Webhook(Base):
@@ -33,8 +38,9 @@ class WebhookDelivery(Base):
     __table_args__ = (Index("ix_webhook_deliveries_status_next", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"),
-                                            index=True)
+    webhook_id: Mapped[int] = mapped_column(
+        ForeignKey("webhooks.id", ondelete="CASCADE"), index=True
+    )
     event: Mapped[str] = mapped_column(String(60))
     payload: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="queued")  # queued/sending/sent/failed

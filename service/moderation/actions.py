@@ -34,6 +34,7 @@ class ModerationError(ValueError):
 
 # --- moderators' actions -------------------------------------------------------------------
 
+
 def _label(status: str, action: str) -> str | None:
     """What the classifier should learn from a comment in this state."""
     if status == "spam":
@@ -46,11 +47,16 @@ def _label(status: str, action: str) -> str | None:
 def _target(comment: Comment, action: str) -> str | None:
     """The status `action` moves the comment to (None: nothing to do)."""
     old = comment.status
-    back = comment.previous_status if comment.previous_status in ("pending", "approved") \
-        else "pending"
-    target = {"approve": "approved", "reject": "trash", "spam": "spam",
-              "notspam": back if old == "spam" else None,
-              "restore": back if old == "trash" else None}[action]
+    back = (
+        comment.previous_status if comment.previous_status in ("pending", "approved") else "pending"
+    )
+    target = {
+        "approve": "approved",
+        "reject": "trash",
+        "spam": "spam",
+        "notspam": back if old == "spam" else None,
+        "restore": back if old == "trash" else None,
+    }[action]
     return None if target == old else target
 
 
@@ -58,9 +64,15 @@ def _apply(comment: Comment, action: str, actor: str) -> bool:
     """Apply one action in the current transaction; True when something changed."""
     if action == "delete":
         classifier.learn(comment, None)
-        audit.record("comment.deleted", "comment", comment.id, actor=actor,
-                     status=comment.status, author=comment.author_name,
-                     excerpt=(comment.body_md or "")[:200])
+        audit.record(
+            "comment.deleted",
+            "comment",
+            comment.id,
+            actor=actor,
+            status=comment.status,
+            author=comment.author_name,
+            excerpt=(comment.body_md or "")[:200],
+        )
         db.session.delete(comment)
         return True
     target = _target(comment, action)
@@ -72,8 +84,9 @@ def _apply(comment: Comment, action: str, actor: str) -> bool:
     comment.previous_status = old if target in ("spam", "trash") else None
     comment.status, comment.moderation_due, comment.decided_at = target, False, utcnow()
     classifier.learn(comment, _label(target, action))
-    audit.record(f"comment.{action}", "comment", comment.id, actor=actor,
-                 from_status=old, to_status=target)
+    audit.record(
+        f"comment.{action}", "comment", comment.id, actor=actor, from_status=old, to_status=target
+    )
     if target == "approved":
         comment_approved.send(comment)
     return True
@@ -108,9 +121,15 @@ def act(action: str, comment_ids: list[int], actor: str, only_pending: bool = Fa
 def decided_by(comment_id: int) -> str:
     """Who made the latest decision on a comment, from the audit log ('' when unknown)."""
     actor = db.session.scalar(
-        select(Event.actor).where(Event.subject_type == "comment", Event.subject_id == comment_id,
-                                  Event.action.like("comment.%"))
-        .order_by(Event.id.desc()).limit(1))
+        select(Event.actor)
+        .where(
+            Event.subject_type == "comment",
+            Event.subject_id == comment_id,
+            Event.action.like("comment.%"),
+        )
+        .order_by(Event.id.desc())
+        .limit(1)
+    )
     return actor or ""
 
 
@@ -141,8 +160,12 @@ def edit(comment_id: int, actor: str, name: str, email: str, url: str, body: str
         raise ModerationError("Names, emails and websites may not contain control characters.")
     email = _checked_email(email)
     old_features = classifier.tokens(comment)
-    before = {"name": comment.author_name, "email": comment.author_email,
-              "website": comment.author_url, "body": comment.body_md}
+    before = {
+        "name": comment.author_name,
+        "email": comment.author_email,
+        "website": comment.author_url,
+        "body": comment.body_md,
+    }
     comment.author_name, comment.author_email = name[:245], email[:100]
     comment.author_url = url[:200]
     comment.body_md, comment.body_html = body, comment_markdown_to_html(body)
@@ -151,8 +174,13 @@ def edit(comment_id: int, actor: str, name: str, email: str, url: str, body: str
     after = {"name": name, "email": email, "website": url, "body": body}
     mark = db.session.get(classifier.ClassifierTraining, comment.id)
     classifier.learn(comment, mark.label if mark else None, old_features)
-    audit.record("comment.edited", "comment", comment.id, actor=actor,
-                 fields=[k for k in after if after[k] != before[k]])
+    audit.record(
+        "comment.edited",
+        "comment",
+        comment.id,
+        actor=actor,
+        fields=[k for k in after if after[k] != before[k]],
+    )
     db.session.commit()
     return comment
 
@@ -166,12 +194,20 @@ def reply_as_author(parent_id: int, user: User, body: str) -> Comment:
         raise ModerationError("Restore the comment before replying to it.")
     actor = user.email
     parent_approved = _apply(parent, "approve", actor) if parent.status == "pending" else False
-    reply = Comment(issue_id=parent.issue_id, parent_id=parent.id,
-                    author_name=user.name or "Author",
-                    author_email=user.email, avatar_key=avatar_key(user.email),
-                    body_md=body.strip(), body_html=comment_markdown_to_html(body.strip()),
-                    status="approved", is_author_reply=True, decision="approved",
-                    decision_reasons="reply by staff", decided_at=utcnow())
+    reply = Comment(
+        issue_id=parent.issue_id,
+        parent_id=parent.id,
+        author_name=user.name or "Author",
+        author_email=user.email,
+        avatar_key=avatar_key(user.email),
+        body_md=body.strip(),
+        body_html=comment_markdown_to_html(body.strip()),
+        status="approved",
+        is_author_reply=True,
+        decision="approved",
+        decision_reasons="reply by staff",
+        decided_at=utcnow(),
+    )
     db.session.add(reply)
     db.session.flush()
     audit.record("comment.author_reply", "comment", reply.id, actor=actor, parent=parent.id)

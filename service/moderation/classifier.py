@@ -109,7 +109,8 @@ def learn(comment: Comment, label: str | None, old_features: set[str] | None = N
     if label is None:
         if mark is not None:
             db.session.execute(
-                delete(ClassifierTraining).where(ClassifierTraining.comment_id == comment.id))
+                delete(ClassifierTraining).where(ClassifierTraining.comment_id == comment.id)
+            )
         return True
     _apply(features, label, +1)
     if mark is None:
@@ -122,8 +123,9 @@ def learn(comment: Comment, label: str | None, old_features: set[str] | None = N
 
 def _counts(features: set[str]) -> dict[str, tuple[int, int]]:
     rows = db.session.execute(
-        select(ClassifierToken.token, ClassifierToken.spam, ClassifierToken.ham)
-        .where(ClassifierToken.token.in_(sorted(features | {TOTALS})))
+        select(ClassifierToken.token, ClassifierToken.spam, ClassifierToken.ham).where(
+            ClassifierToken.token.in_(sorted(features | {TOTALS}))
+        )
     ).all()
     return {token: (spam, ham) for token, spam, ham in rows}
 
@@ -145,8 +147,9 @@ def combine(probabilities: list[float]) -> float:
     return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, total))))
 
 
-def score_features(features: set[str], counts: dict[str, tuple[int, int]],
-                   min_trained: int) -> Score:
+def score_features(
+    features: set[str], counts: dict[str, tuple[int, int]], min_trained: int
+) -> Score:
     """Score a token set against token counts (pure: used by score() and the benchmark)."""
     nspam, nham = counts.get(TOTALS, (0, 0))
     clues = []
@@ -182,11 +185,17 @@ def train_from_history(batch: int = 500) -> tuple[int, int]:
     last_id = 0
     while True:
         comments = db.session.scalars(
-            select(Comment).outerjoin(ClassifierTraining,
-                                      ClassifierTraining.comment_id == Comment.id)
-            .where(ClassifierTraining.comment_id.is_(None), Comment.id > last_id,
-                   Comment.kind == "comment", Comment.status.in_(("approved", "spam")))
-            .order_by(Comment.id).limit(batch)).all()
+            select(Comment)
+            .outerjoin(ClassifierTraining, ClassifierTraining.comment_id == Comment.id)
+            .where(
+                ClassifierTraining.comment_id.is_(None),
+                Comment.id > last_id,
+                Comment.kind == "comment",
+                Comment.status.in_(("approved", "spam")),
+            )
+            .order_by(Comment.id)
+            .limit(batch)
+        ).all()
         if not comments:
             return added[0], added[1]
         for comment in comments:

@@ -44,8 +44,9 @@ def decide(comment: Comment) -> Decision:
     except Exception as exc:  # fail safe: a broken check holds, never spams
         log.exception("moderation check failed for comment %s", comment.id)
         db.session.rollback()
-        return Decision("held", [f"a check failed ({type(exc).__name__}); held for a moderator"],
-                        None)
+        return Decision(
+            "held", [f"a check failed ({type(exc).__name__}); held for a moderator"], None
+        )
     score = result.probability
     if found.spam:
         return Decision("spam", found.spam, score)
@@ -53,11 +54,18 @@ def decide(comment: Comment) -> Decision:
         return Decision("held", found.hold, score)
     if result.trained and threshold < 1 and score >= threshold:
         clues = ", ".join([token for token, p in result.clues if p > 0.5][:5])
-        return Decision("spam", [f"classifier spam score {score:.3f} ≥ {threshold:g}"
-                                 + (f" (clues: {clues})" if clues else "")], score)
+        return Decision(
+            "spam",
+            [
+                f"classifier spam score {score:.3f} ≥ {threshold:g}"
+                + (f" (clues: {clues})" if clues else "")
+            ],
+            score,
+        )
     if result.trained and score >= hold_at:  # uncertain: a moderator decides, known or not
-        return Decision("held", [f"classifier spam score {score:.3f} ≥ {hold_at:g} (uncertain)"],
-                        score)
+        return Decision(
+            "held", [f"classifier spam score {score:.3f} ≥ {hold_at:g} (uncertain)"], score
+        )
     if found.known:
         return Decision("approved", [found.known], score)
     if not require_known:
@@ -76,21 +84,37 @@ def moderate_comment(comment_id: int) -> str | None:
         return None
     result = decide(comment)
     status = AUTO_STATUS[result.decision]
-    changed = rowcount(db.session.execute(
-        update(Comment)
-        .where(Comment.id == comment_id, Comment.moderation_due.is_(True),
-               Comment.status == "pending")
-        .values(status=status, decision=result.decision,
-                decision_reasons="; ".join(result.reasons), spam_score=result.score,
-                moderation_due=False, previous_status="pending" if status == "spam" else None,
-                decided_at=utcnow() if status != "pending" else None)
-        .execution_options(synchronize_session=False)
-    ))
+    changed = rowcount(
+        db.session.execute(
+            update(Comment)
+            .where(
+                Comment.id == comment_id,
+                Comment.moderation_due.is_(True),
+                Comment.status == "pending",
+            )
+            .values(
+                status=status,
+                decision=result.decision,
+                decision_reasons="; ".join(result.reasons),
+                spam_score=result.score,
+                moderation_due=False,
+                previous_status="pending" if status == "spam" else None,
+                decided_at=utcnow() if status != "pending" else None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    )
     if changed != 1:  # a moderator (or another worker) got there first
         db.session.rollback()
         return None
-    audit.record(f"comment.auto_{result.decision}", "comment", comment_id, actor="moderation",
-                 reasons=result.reasons, score=result.score)
+    audit.record(
+        f"comment.auto_{result.decision}",
+        "comment",
+        comment_id,
+        actor="moderation",
+        reasons=result.reasons,
+        score=result.score,
+    )
     # once, by the run that made the decision; the row was updated without reloading it, so
     # `comment` still holds what the reader sent (status pending)
     comment_posted.send(comment, status="pending")
@@ -105,5 +129,3 @@ def moderate_comment(comment_id: int) -> str | None:
     elif result.decision == "held":
         queue.enqueue("moderation.notify_moderators")
     return result.decision
-
-

@@ -29,12 +29,15 @@ class BrokerUnavailable(RuntimeError):
 
 
 def _claimable(stale: datetime):
-    return (Comment.moderation_due.is_(True),
-            or_(Comment.moderation_claimed_at.is_(None), Comment.moderation_claimed_at < stale))
+    return (
+        Comment.moderation_due.is_(True),
+        or_(Comment.moderation_claimed_at.is_(None), Comment.moderation_claimed_at < stale),
+    )
 
 
-def claim(limit: int = BATCH, lease_seconds: float = LEASE_SECONDS,
-          now: datetime | None = None) -> list[int]:
+def claim(
+    limit: int = BATCH, lease_seconds: float = LEASE_SECONDS, now: datetime | None = None
+) -> list[int]:
     """Take up to `limit` due comments nobody holds (oldest first); commit; return their ids.
 
     A read first: an idle poll takes no write lock (SQLite has one writer for everyone). The
@@ -64,8 +67,11 @@ def release(ids: list[int]) -> None:
     """Give claimed comments back at once (their tasks could not be enqueued)."""
     if ids:
         db.session.execute(
-            update(Comment).where(Comment.id.in_(ids), Comment.moderation_due.is_(True))
-            .values(moderation_claimed_at=None).execution_options(synchronize_session=False))
+            update(Comment)
+            .where(Comment.id.in_(ids), Comment.moderation_due.is_(True))
+            .values(moderation_claimed_at=None)
+            .execution_options(synchronize_session=False)
+        )
         db.session.commit()
 
 

@@ -67,21 +67,28 @@ def _notice(user_id: int) -> ModeratorNotice:
 def _slot(user_id: int, seen: datetime | None, new: datetime | None) -> bool:
     """Move this moderator's email slot from `seen` to `new` (False if another worker did)."""
     query = update(ModeratorNotice).where(ModeratorNotice.user_id == user_id)
-    query = query.where(ModeratorNotice.last_sent_at.is_(None) if seen is None
-                        else ModeratorNotice.last_sent_at == seen)
-    done = rowcount(db.session.execute(query.values(last_sent_at=new)
-                              .execution_options(synchronize_session=False)))
+    query = query.where(
+        ModeratorNotice.last_sent_at.is_(None)
+        if seen is None
+        else ModeratorNotice.last_sent_at == seen
+    )
+    done = rowcount(
+        db.session.execute(
+            query.values(last_sent_at=new).execution_options(synchronize_session=False)
+        )
+    )
     db.session.commit()
     return done == 1
 
 
 def _sent(user_id: int, last_id: int) -> None:
     """After SMTP accepted the email: these comments need no further email."""
-    db.session.execute(update(ModeratorNotice)
-                       .where(ModeratorNotice.user_id == user_id,
-                              ModeratorNotice.last_comment_id < last_id)
-                       .values(last_comment_id=last_id)
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(ModeratorNotice)
+        .where(ModeratorNotice.user_id == user_id, ModeratorNotice.last_comment_id < last_id)
+        .values(last_comment_id=last_id)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
 
 
@@ -91,12 +98,24 @@ def held_query() -> Select:
 
 def _batch(user: User, after_id: int) -> list[Held]:
     rows = db.session.execute(
-        held_query().add_columns(Issue.title).join(Issue, Issue.id == Comment.issue_id)
-        .where(Comment.id > after_id).order_by(Comment.id.desc()).limit(MAX_PER_EMAIL)
+        held_query()
+        .add_columns(Issue.title)
+        .join(Issue, Issue.id == Comment.issue_id)
+        .where(Comment.id > after_id)
+        .order_by(Comment.id.desc())
+        .limit(MAX_PER_EMAIL)
     ).all()
-    return [Held(c, title, {a: absolute("moderate.link_confirm", action=a,
-                                        token=link_token(a, c.id, user.id))
-                            for a in LINK_ACTIONS}) for c, title in reversed(rows)]
+    return [
+        Held(
+            c,
+            title,
+            {
+                a: absolute("moderate.link_confirm", action=a, token=link_token(a, c.id, user.id))
+                for a in LINK_ACTIONS
+            },
+        )
+        for c, title in reversed(rows)
+    ]
 
 
 def notify_moderators(now: datetime | None = None) -> int:
@@ -115,11 +134,17 @@ def notify_moderators(now: datetime | None = None) -> int:
         if not batch:
             continue
         total = db.session.scalar(select(func.count()).select_from(held_query().subquery()))
-        message = mail.build("moderation_held", user.email, {
-            "user": user, "held": batch, "total": total,
-            "queue_url": absolute("moderate.queue", tab="pending"),
-            "link_days": settings.get("moderation.link_days"),
-        })
+        message = mail.build(
+            "moderation_held",
+            user.email,
+            {
+                "user": user,
+                "held": batch,
+                "total": total,
+                "queue_url": absolute("moderate.queue", tab="pending"),
+                "link_days": settings.get("moderation.link_days"),
+            },
+        )
         user_id, seen, last_id = user.id, notice.last_sent_at, batch[-1].comment.id
         if not _slot(user_id, seen, now):
             continue

@@ -17,8 +17,12 @@ def _error(field: str, message: str) -> FieldErrors:
 
 LIST_KEYS = ("words", "disallowed_words", "banned_emails", "banned_domains", "banned_ips")
 FLAG_KEYS = ("hold_all", "require_known", "notify")
-NUMBER_KEYS = {"max_links": (0, 100), "notify_interval_minutes": (1, 1440), "link_days": (1, 30),
-               "classifier_min_trained": (1, 100000)}
+NUMBER_KEYS = {
+    "max_links": (0, 100),
+    "notify_interval_minutes": (1, 1440),
+    "link_days": (1, 30),
+    "classifier_min_trained": (1, 100000),
+}
 
 
 def current() -> dict:
@@ -51,7 +55,9 @@ def _hold_threshold(form: Mapping[str, str], spam_threshold: float) -> float:
     except ValueError:
         value = -1.0
     if not 0.0 <= value <= max(spam_threshold, 0.5):
-        raise _error("hold_threshold", "the hold threshold must be between 0 and the spam threshold")
+        raise _error(
+            "hold_threshold", "the hold threshold must be between 0 and the spam threshold"
+        )
     return value
 
 

@@ -33,9 +33,13 @@ class Findings:
 
 
 def _fields(comment: Comment) -> dict[str, str]:
-    return {"name": comment.author_name or "", "email": comment.author_email or "",
-            "website": comment.author_url or "", "body": comment.body_md or "",
-            "IP": comment.author_ip or ""}
+    return {
+        "name": comment.author_name or "",
+        "email": comment.author_email or "",
+        "website": comment.author_url or "",
+        "body": comment.body_md or "",
+        "IP": comment.author_ip or "",
+    }
 
 
 def _words(key: str) -> list[str]:
@@ -104,9 +108,13 @@ def known_commenter(comment: Comment) -> str:
     A typed email proves nothing (anyone can type a subscriber's address), so it never counts.
     """
     token = comment.author_token or ""
-    if token and db.session.scalar(select(Comment.id).where(
-            Comment.status == "approved", Comment.id != comment.id,
-            Comment.author_token == token).limit(1)):
+    if token and db.session.scalar(
+        select(Comment.id)
+        .where(
+            Comment.status == "approved", Comment.id != comment.id, Comment.author_token == token
+        )
+        .limit(1)
+    ):
         return "same browser as an earlier approved comment"
     return ""
 
@@ -115,10 +123,13 @@ def evaluate(comment: Comment) -> Findings:
     """Apply every rule to a comment."""
     found = Findings()
     found.spam += ban_hits(comment)
-    found.spam += [f"disallowed word {hit}" for hit in
-                   word_hits(comment, _words("moderation.disallowed_words"))]
-    found.hold += [f"moderation word {hit}" for hit in
-                   word_hits(comment, _words("moderation.words"))]
+    found.spam += [
+        f"disallowed word {hit}"
+        for hit in word_hits(comment, _words("moderation.disallowed_words"))
+    ]
+    found.hold += [
+        f"moderation word {hit}" for hit in word_hits(comment, _words("moderation.words"))
+    ]
     limit = int(settings.get("moderation.max_links") or 0)
     links = link_count(comment)
     if limit and links >= limit:

@@ -27,14 +27,21 @@ from service.models.base import utcnow
 from service.newsletter.subscriptions import unsubscribe
 
 _STATUS = re.compile(r"^Status:\s*([245])\.(\d{1,3})\.(\d{1,3})", re.IGNORECASE | re.MULTILINE)
-_UNKNOWN = re.compile(r"user unknown|unknown user|no such user|does not exist|"
-                      r"mailbox unavailable|recipient rejected|\b5\.1\.1\b|\b5\.1\.10\b", re.IGNORECASE)
+_UNKNOWN = re.compile(
+    r"user unknown|unknown user|no such user|does not exist|"
+    r"mailbox unavailable|recipient rejected|\b5\.1\.1\b|\b5\.1\.10\b",
+    re.IGNORECASE,
+)
 
 
 def is_user_unknown(code: int, text: str) -> bool:
     """A permanent refusal that means the mailbox does not exist."""
-    return 500 <= code < 600 and (code in (550, 551, 553) and bool(_UNKNOWN.search(text))
-                                  or "5.1.1" in text or "5.1.10" in text)
+    return 500 <= code < 600 and (
+        code in (550, 551, 553)
+        and bool(_UNKNOWN.search(text))
+        or "5.1.1" in text
+        or "5.1.10" in text
+    )
 
 
 def mark_subscriber(subscriber_id: int, status: str, reason: str = "") -> bool:
@@ -97,8 +104,7 @@ def process_event(kind: str, address: str) -> str:
     if parsed is not None:
         sid = parsed[1]
     else:
-        sid = db.session.scalar(select(Subscriber.id).where(
-            Subscriber.email == email_key(address)))
+        sid = db.session.scalar(select(Subscriber.id).where(Subscriber.email == email_key(address)))
     if sid is None:
         return "unmatched"
     status = {"bounce": "bounced", "complaint": "complained"}.get(kind)

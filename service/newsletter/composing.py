@@ -79,9 +79,14 @@ def personalise(text: str, links: dict[str, str], html: bool = False) -> str:
 
 def issue_context(issue: Issue) -> dict:
     url = absolute("public.issue", slug=issue.slug)
-    return {"issue": issue, "issue_url": url, "view_url": url,
-            "body_text": issue.body_md or plain_text(issue.body_html),
-            "preferences_url": "MARGINSPREFURL", "unsubscribe_url": "MARGINSUNSUBURL"}
+    return {
+        "issue": issue,
+        "issue_url": url,
+        "view_url": url,
+        "body_text": issue.body_md or plain_text(issue.body_html),
+        "preferences_url": "MARGINSPREFURL",
+        "unsubscribe_url": "MARGINSUNSUBURL",
+    }
 
 
 class IssueComposer:
@@ -107,7 +112,8 @@ class IssueComposer:
         links = self.links(row.subscriber_id)
         proto = self.prototype
         msg = proto.message(
-            row.name, row.email,
+            row.name,
+            row.email,
             bulk_headers(row.subscriber_id, links["one_click_url"], self.url),
             personalise(proto.text, links),
             personalise(proto.html, links, html=True) if proto.html else None,

@@ -25,12 +25,17 @@ REMIND_AFTER = timedelta(hours=24)
 def send_confirmation(subscriber_id: int, now: datetime | None = None) -> bool:
     """Send the owed confirmation email (claimed first, so two tasks never both send)."""
     now = now or utcnow()
-    claimed = rowcount(db.session.execute(
-        update(Subscriber)
-        .where(Subscriber.id == subscriber_id, Subscriber.confirm_due.is_(True),
-               Subscriber.status == "pending")
-        .values(confirm_due=False, confirm_sent_at=now)
-    ))
+    claimed = rowcount(
+        db.session.execute(
+            update(Subscriber)
+            .where(
+                Subscriber.id == subscriber_id,
+                Subscriber.confirm_due.is_(True),
+                Subscriber.status == "pending",
+            )
+            .values(confirm_due=False, confirm_sent_at=now)
+        )
+    )
     db.session.commit()
     if not claimed:
         return False
@@ -38,8 +43,9 @@ def send_confirmation(subscriber_id: int, now: datetime | None = None) -> bool:
         _mail_confirmation(subscriber_id, "confirm")
     except Exception:
         db.session.rollback()
-        db.session.execute(update(Subscriber).where(Subscriber.id == subscriber_id)
-                           .values(confirm_due=True))
+        db.session.execute(
+            update(Subscriber).where(Subscriber.id == subscriber_id).values(confirm_due=True)
+        )
         db.session.commit()
         raise
     return True
@@ -48,13 +54,19 @@ def send_confirmation(subscriber_id: int, now: datetime | None = None) -> bool:
 def send_reminder(subscriber_id: int, now: datetime | None = None) -> bool:
     """Send the one reminder for a confirmation link unused after 24 hours."""
     now = now or utcnow()
-    claimed = rowcount(db.session.execute(
-        update(Subscriber)
-        .where(Subscriber.id == subscriber_id, Subscriber.status == "pending",
-               Subscriber.reminder_sent_at.is_(None), Subscriber.confirm_due.is_(False),
-               Subscriber.confirm_sent_at <= now - REMIND_AFTER)
-        .values(reminder_sent_at=now)
-    ))
+    claimed = rowcount(
+        db.session.execute(
+            update(Subscriber)
+            .where(
+                Subscriber.id == subscriber_id,
+                Subscriber.status == "pending",
+                Subscriber.reminder_sent_at.is_(None),
+                Subscriber.confirm_due.is_(False),
+                Subscriber.confirm_sent_at <= now - REMIND_AFTER,
+            )
+            .values(reminder_sent_at=now)
+        )
+    )
     db.session.commit()
     if claimed:
         _mail_confirmation(subscriber_id, "confirm_reminder")
@@ -72,8 +84,9 @@ def _mail_confirmation(subscriber_id: int, template: str) -> None:
         db.session.rollback()
         return
     token = tokens.make("confirm", {"s": sub.id, "e": sub.email})
-    msg = mail.build(template, sub.email,
-                     {"confirm_url": absolute("subscribe.confirm", token=token)})
+    msg = mail.build(
+        template, sub.email, {"confirm_url": absolute("subscribe.confirm", token=token)}
+    )
     db.session.rollback()  # no transaction open while we talk to the SMTP server
     mail.send(msg)
 
@@ -81,14 +94,20 @@ def _mail_confirmation(subscriber_id: int, template: str) -> None:
 def sweep(now: datetime | None = None) -> int:
     """Send owed confirmations and due reminders (the outbox sweep); return how many."""
     now = now or utcnow()
-    owed = db.session.scalars(select(Subscriber.id).where(
-        Subscriber.status == "pending", Subscriber.confirm_due.is_(True))).all()
-    remind = db.session.scalars(select(Subscriber.id).where(
-        Subscriber.status == "pending", Subscriber.reminder_sent_at.is_(None),
-        Subscriber.confirm_due.is_(False), Subscriber.confirm_sent_at <= now - REMIND_AFTER,
-        Subscriber.confirm_sent_at > now - timedelta(seconds=CONFIRM_MAX_AGE))).all()
+    owed = db.session.scalars(
+        select(Subscriber.id).where(
+            Subscriber.status == "pending", Subscriber.confirm_due.is_(True)
+        )
+    ).all()
+    remind = db.session.scalars(
+        select(Subscriber.id).where(
+            Subscriber.status == "pending",
+            Subscriber.reminder_sent_at.is_(None),
+            Subscriber.confirm_due.is_(False),
+            Subscriber.confirm_sent_at <= now - REMIND_AFTER,
+            Subscriber.confirm_sent_at > now - timedelta(seconds=CONFIRM_MAX_AGE),
+        )
+    ).all()
     db.session.rollback()
     sent = sum(send_confirmation(sid, now) for sid in owed)
     return sent + sum(send_reminder(sid, now) for sid in remind)
-
-

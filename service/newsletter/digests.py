@@ -43,8 +43,7 @@ def due_periods(now: datetime) -> list[tuple[str, str]]:
 
 
 def _since():
-    return func.coalesce(Subscriber.last_digest_at, Subscriber.confirmed_at,
-                         Subscriber.created_at)
+    return func.coalesce(Subscriber.last_digest_at, Subscriber.confirmed_at, Subscriber.created_at)
 
 
 def plan_and_start(now: datetime | None = None) -> list[int]:
@@ -74,14 +73,18 @@ def plan(now: datetime | None = None) -> list[int]:
 def _plan_period(mode: str, key: str, now: datetime) -> int | None:
     send = db.session.scalar(select(Send).where(Send.kind == "digest", Send.key == key))
     cutoff = send.created_at if send else now
-    new_issue = select(Issue.id).where(Issue.status == "published",
-                                       Issue.published_at > _since(),
-                                       Issue.published_at <= cutoff)
-    already = select(Delivery.id).where(Delivery.subscriber_id == Subscriber.id,
-                                        Delivery.kind == "digest", Delivery.key == key)
+    new_issue = select(Issue.id).where(
+        Issue.status == "published", Issue.published_at > _since(), Issue.published_at <= cutoff
+    )
+    already = select(Delivery.id).where(
+        Delivery.subscriber_id == Subscriber.id, Delivery.kind == "digest", Delivery.key == key
+    )
     audience = select(Subscriber.id).where(
-        Subscriber.status == "active", Subscriber.delivery == mode,
-        new_issue.exists(), ~already.exists())
+        Subscriber.status == "active",
+        Subscriber.delivery == mode,
+        new_issue.exists(),
+        ~already.exists(),
+    )
     if db.session.scalar(select(func.count()).select_from(audience.subquery())) == 0:
         return None
     if send is None:
@@ -98,20 +101,28 @@ def contents(subscriber: Subscriber, cutoff: datetime) -> tuple[list[Issue], lis
     """Issues published since the subscriber's last digest, and the most discussed comments."""
     since = subscriber.last_digest_at or subscriber.confirmed_at or subscriber.created_at
     issues = db.session.scalars(
-        select(Issue).where(Issue.status == "published", Issue.published_at > since,
-                            Issue.published_at <= cutoff)
-        .order_by(Issue.published_at, Issue.id)).all()
+        select(Issue)
+        .where(
+            Issue.status == "published", Issue.published_at > since, Issue.published_at <= cutoff
+        )
+        .order_by(Issue.published_at, Issue.id)
+    ).all()
     reply = aliased(Comment)
-    replies = (select(func.count(reply.id))
-               .where(reply.parent_id == Comment.id, reply.status == "approved")
-               .correlate(Comment).scalar_subquery())
+    replies = (
+        select(func.count(reply.id))
+        .where(reply.parent_id == Comment.id, reply.status == "approved")
+        .correlate(Comment)
+        .scalar_subquery()
+    )
     comments = db.session.execute(
-        select(Comment, Issue.slug, Issue.title).join(Issue, and_(Issue.id == Comment.issue_id,
-                                         Issue.status == "published"))
-        .where(Comment.status == "approved", Comment.created_at > since,
-               Comment.created_at <= cutoff)
+        select(Comment, Issue.slug, Issue.title)
+        .join(Issue, and_(Issue.id == Comment.issue_id, Issue.status == "published"))
+        .where(
+            Comment.status == "approved", Comment.created_at > since, Comment.created_at <= cutoff
+        )
         .order_by(replies.desc(), Comment.created_at.desc())
-        .limit(int(settings.get("newsletter.digest_comments")))).all()
+        .limit(int(settings.get("newsletter.digest_comments")))
+    ).all()
     return list(issues), [tuple(r) for r in comments]
 
 
@@ -131,17 +142,28 @@ class DigestComposer:
         if not issues:
             return None, None
         links = self.links(row.subscriber_id)
-        context = {"issues": [(i, absolute("public.issue", slug=i.slug)) for i in issues],
-                   "comments": [(c, title, absolute("public.issue", slug=slug))
-                                for c, slug, title in comments],
-                   "period": self.period, "key": self.key, **links}
+        context = {
+            "issues": [(i, absolute("public.issue", slug=i.slug)) for i in issues],
+            "comments": [
+                (c, title, absolute("public.issue", slug=slug)) for c, slug, title in comments
+            ],
+            "period": self.period,
+            "key": self.key,
+            **links,
+        }
         subject, text, html = mail.render_parts("digest", context)
-        msg = mail.assemble(subject, text, html, formataddr((row.name, row.email)),
-                            bulk_headers(row.subscriber_id, links["one_click_url"]))
+        msg = mail.assemble(
+            subject,
+            text,
+            html,
+            formataddr((row.name, row.email)),
+            bulk_headers(row.subscriber_id, links["one_click_url"]),
+        )
         cutoff, sid = self.cutoff, row.subscriber_id
 
         def advance() -> None:
-            db.session.execute(update(Subscriber).where(Subscriber.id == sid)
-                               .values(last_digest_at=cutoff))
+            db.session.execute(
+                update(Subscriber).where(Subscriber.id == sid).values(last_digest_at=cutoff)
+            )
 
         return msg, advance

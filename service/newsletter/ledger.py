@@ -44,10 +44,20 @@ class Row:
 
 def load_rows(ids: list[int]) -> list[Row]:
     rows = db.session.execute(
-        select(Delivery.id, Delivery.kind, Delivery.key, Delivery.attempts, Subscriber.id,
-               Subscriber.email, Subscriber.name, Subscriber.status)
+        select(
+            Delivery.id,
+            Delivery.kind,
+            Delivery.key,
+            Delivery.attempts,
+            Subscriber.id,
+            Subscriber.email,
+            Subscriber.name,
+            Subscriber.status,
+        )
         .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
-        .where(Delivery.id.in_(ids)).order_by(Delivery.id)).all()
+        .where(Delivery.id.in_(ids))
+        .order_by(Delivery.id)
+    ).all()
     return [Row(*r) for r in rows]
 
 
@@ -67,10 +77,15 @@ def claim(send_id: int, limit: int, now: datetime | None = None) -> tuple[str, l
     token = f"{worker_name()}:{uuid.uuid4().hex[:10]}"
     due = (
         select(Delivery.id)
-        .where(Delivery.send_id == send_id, Delivery.status == "queued",
-               or_(Delivery.retry_at.is_(None), Delivery.retry_at <= now),
-               Delivery.send_id.in_(select(Send.id).where(Send.status == "running")))
-        .order_by(Delivery.id).limit(limit).with_for_update(skip_locked=True)
+        .where(
+            Delivery.send_id == send_id,
+            Delivery.status == "queued",
+            or_(Delivery.retry_at.is_(None), Delivery.retry_at <= now),
+            Delivery.send_id.in_(select(Send.id).where(Send.status == "running")),
+        )
+        .order_by(Delivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
     )
     if is_postgresql():
         # Not `id IN (…) AND status = 'queued'`: without fresh statistics (a send's rows were
@@ -80,8 +95,9 @@ def claim(send_id: int, limit: int, now: datetime | None = None) -> tuple[str, l
         locked = due.cte("due").prefix_with("MATERIALIZED")
         taken = update(Delivery).where(Delivery.id == locked.c.id)
     else:
-        taken = update(Delivery).where(Delivery.id.in_(due.scalar_subquery()),
-                                       Delivery.status == "queued")
+        taken = update(Delivery).where(
+            Delivery.id.in_(due.scalar_subquery()), Delivery.status == "queued"
+        )
     ids = db.session.scalars(
         taken.values(status="sending", claimed_at=now, claimed_by=token)
         .returning(Delivery.id)
@@ -102,11 +118,21 @@ def _relaxed_commit() -> None:
 
 
 _table = Delivery.__table__
-_SENT = (update(_table)
-         .where(_table.c.id == bindparam("row_id"), _table.c.claimed_by == bindparam("token"),
-                _table.c.status == "sending")
-         .values(status="sent", attempts=_table.c.attempts + 1, last_error="",
-                 sent_at=bindparam("now"), message_id=bindparam("mid")))
+_SENT = (
+    update(_table)
+    .where(
+        _table.c.id == bindparam("row_id"),
+        _table.c.claimed_by == bindparam("token"),
+        _table.c.status == "sending",
+    )
+    .values(
+        status="sent",
+        attempts=_table.c.attempts + 1,
+        last_error="",
+        sent_at=bindparam("now"),
+        message_id=bindparam("mid"),
+    )
+)
 
 
 # PostgreSQL, autocommitted: the mark with synchronous_commit off for its own transaction, and
@@ -116,13 +142,17 @@ _SENT_PG = _SENT.where(
     select(func.set_config("synchronous_commit", "off", True)).scalar_subquery().is_not(None)
 ).returning(
     select(Subscriber.__table__.c.status)
-    .where(Subscriber.__table__.c.id == bindparam("next_sub")).scalar_subquery(),
+    .where(Subscriber.__table__.c.id == bindparam("next_sub"))
+    .scalar_subquery(),
     select(Send.__table__.c.status)
-    .where(Send.__table__.c.id == bindparam("of_send")).scalar_subquery())
+    .where(Send.__table__.c.id == bindparam("of_send"))
+    .scalar_subquery(),
+)
 
 
-def marker(send_id: int, token: str, rows: list[Row],
-           ledger: Connection | None) -> Callable[[Row, datetime, str], None]:
+def marker(
+    send_id: int, token: str, rows: list[Row], ledger: Connection | None
+) -> Callable[[Row, datetime, str], None]:
     """How this batch marks a row sent: `mark(row, now, message_id)`.
 
     With an autocommit `ledger` connection (PostgreSQL) the mark commits at once and fills in
@@ -137,8 +167,10 @@ def marker(send_id: int, token: str, rows: list[Row],
             db.session.execute(_SENT, params)
             return
         after = following.get(row.id)
-        found = ledger.execute(_SENT_PG, {**params, "of_send": send_id,
-                                          "next_sub": after.subscriber_id if after else 0}).first()
+        found = ledger.execute(
+            _SENT_PG,
+            {**params, "of_send": send_id, "next_sub": after.subscriber_id if after else 0},
+        ).first()
         if after is not None and found is not None:  # no row: the lease was lost; query later
             after.status, after.send_status = found[0] or "deleted", found[1] or ""
 
@@ -149,8 +181,9 @@ def mark(delivery_id: int, token: str, **values: object) -> None:
     _relaxed_commit()
     db.session.execute(
         update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.claimed_by == token,
-               Delivery.status == "sending")
+        .where(
+            Delivery.id == delivery_id, Delivery.claimed_by == token, Delivery.status == "sending"
+        )
         .values(attempts=Delivery.attempts + 1, **values)
         .execution_options(synchronize_session=False)
     )
@@ -166,33 +199,47 @@ def mark_temporary(row: Row, token: str, error: str, now: datetime) -> None:
     if row.attempts + 1 >= int(settings.get("newsletter.max_attempts")):
         mark(row.id, token, status="failed", last_error=error[:1000])
     else:
-        mark(row.id, token, status="queued", last_error=error[:1000],
-             retry_at=now + retry_delay(row.attempts + 1))
+        mark(
+            row.id,
+            token,
+            status="queued",
+            last_error=error[:1000],
+            retry_at=now + retry_delay(row.attempts + 1),
+        )
 
 
 def count_error(send_id: int) -> None:
     """Count an error against the send; pause it automatically past the configured limit."""
     limit = int(settings.get("newsletter.pause_after_errors"))
-    db.session.execute(update(Send).where(Send.id == send_id)
-                       .values(error_count=Send.error_count + 1))
-    paused = rowcount(db.session.execute(
-        update(Send).where(Send.id == send_id, Send.status == "running",
-                           Send.error_count >= limit).values(status="paused")))
+    db.session.execute(
+        update(Send).where(Send.id == send_id).values(error_count=Send.error_count + 1)
+    )
+    paused = rowcount(
+        db.session.execute(
+            update(Send)
+            .where(Send.id == send_id, Send.status == "running", Send.error_count >= limit)
+            .values(status="paused")
+        )
+    )
     if paused:
         audit.record("send.paused", "send", send_id, "system", reason=f"{limit} errors")
 
 
 def release(token: str) -> int:
     """Give back rows claimed but not attempted (pause, or a lost connection)."""
-    n = rowcount(db.session.execute(
-        update(Delivery).where(Delivery.claimed_by == token, Delivery.status == "sending")
-        .values(status="queued").execution_options(synchronize_session=False)))
+    n = rowcount(
+        db.session.execute(
+            update(Delivery)
+            .where(Delivery.claimed_by == token, Delivery.status == "sending")
+            .values(status="queued")
+            .execution_options(synchronize_session=False)
+        )
+    )
     db.session.commit()
     return n
 
 
-def mark_refused(send_id: int, token: str, row: Row, code: int, reply: str,
-                  now: datetime) -> None:
+def mark_refused(send_id: int, token: str, row: Row, code: int, reply: str, now: datetime) -> None:
     error = f"{code} {reply}"
     count_error(send_id)
     if 400 <= code < 500:
@@ -208,8 +255,11 @@ def fail_connection(send_id: int, token: str, error: str) -> None:
     """The server is unreachable: every row still claimed retries later."""
     db.session.rollback()
     now = utcnow()
-    rows = db.session.execute(select(Delivery.id, Delivery.attempts).where(
-        Delivery.claimed_by == token, Delivery.status == "sending")).all()
+    rows = db.session.execute(
+        select(Delivery.id, Delivery.attempts).where(
+            Delivery.claimed_by == token, Delivery.status == "sending"
+        )
+    ).all()
     for delivery_id, attempts in rows:
         mark_temporary(Row(delivery_id, "", "", attempts, 0, "", "", ""), token, error, now)
     count_error(send_id)
@@ -226,18 +276,21 @@ def skip(row: Row, token: str) -> int:
 
 def heartbeat(token: str) -> float:
     """Renew the lease on rows this worker still holds."""
-    db.session.execute(update(Delivery).where(Delivery.claimed_by == token,
-                                              Delivery.status == "sending")
-                       .values(claimed_at=utcnow())
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.claimed_by == token, Delivery.status == "sending")
+        .values(claimed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
     return time.monotonic()
 
 
 _subs, _sends = Subscriber.__table__, Send.__table__
-_STATUS = select(_subs.c.status,  # pre-built, like _SENT: this runs once per message
-                 select(_sends.c.status).where(_sends.c.id == bindparam("send_id"))
-                 .scalar_subquery()).where(_subs.c.id == bindparam("sub_id"))
+_STATUS = select(
+    _subs.c.status,  # pre-built, like _SENT: this runs once per message
+    select(_sends.c.status).where(_sends.c.id == bindparam("send_id")).scalar_subquery(),
+).where(_subs.c.id == bindparam("sub_id"))
 
 
 def current_status(send_id: int, subscriber_id: int) -> tuple[str, str]:
@@ -254,20 +307,29 @@ def current_status(send_id: int, subscriber_id: int) -> tuple[str, str]:
 
 def finish_if_done(send_id: int) -> bool:
     """Mark a running send finished when no row is queued or sending; commit."""
-    open_rows = select(Delivery.id).where(Delivery.send_id == send_id,
-                                          Delivery.status.in_(("queued", "sending")))
-    done = rowcount(db.session.execute(
-        update(Send).where(Send.id == send_id, Send.status == "running", ~open_rows.exists())
-        .values(status="finished", finished_at=utcnow())))
+    open_rows = select(Delivery.id).where(
+        Delivery.send_id == send_id, Delivery.status.in_(("queued", "sending"))
+    )
+    done = rowcount(
+        db.session.execute(
+            update(Send)
+            .where(Send.id == send_id, Send.status == "running", ~open_rows.exists())
+            .values(status="finished", finished_at=utcnow())
+        )
+    )
     db.session.commit()
     return bool(done)
 
 
 def progress(send_id: int) -> dict[str, int]:
     """Counts of a send's rows by status, plus the total."""
-    counts = dict(db.session.execute(
-        select(Delivery.status, func.count()).where(Delivery.send_id == send_id)
-        .group_by(Delivery.status)).all())
+    counts = dict(
+        db.session.execute(
+            select(Delivery.status, func.count())
+            .where(Delivery.send_id == send_id)
+            .group_by(Delivery.status)
+        ).all()
+    )
     result = {s: counts.get(s, 0) for s in ("queued", "sending", "sent", "failed")}
     result["total"] = sum(result.values())
     result["done"] = result["sent"] + result["failed"]

@@ -27,23 +27,44 @@ def plan_issue(issue: Issue, now: datetime | None = None) -> int | None:
     send = Send(kind="issue", key=key, issue_id=issue.id, status="running")
     db.session.add(send)
     db.session.flush()
-    audience = select(Subscriber.id).where(Subscriber.status == "active",
-                                           Subscriber.delivery == "issue")
+    audience = select(Subscriber.id).where(
+        Subscriber.status == "active", Subscriber.delivery == "issue"
+    )
     plan_rows(send, audience, now)
-    if not db.session.scalar(select(select(Delivery.id).where(Delivery.send_id == send.id)
-                                    .exists())):  # nobody to send to: finished already
+    if not db.session.scalar(
+        select(select(Delivery.id).where(Delivery.send_id == send.id).exists())
+    ):  # nobody to send to: finished already
         send.status, send.finished_at = "finished", now or utcnow()
     return send.id
 
 
 def plan_rows(send: Send, subscriber_ids: Select, now: datetime | None = None) -> int:
     """Insert queued rows for `subscriber_ids` (a select of ids) in one statement."""
-    columns = ["send_id", "subscriber_id", "kind", "key", "status", "attempts", "last_error",
-               "message_id", "claimed_by", "created_at"]
+    columns = [
+        "send_id",
+        "subscriber_id",
+        "kind",
+        "key",
+        "status",
+        "attempts",
+        "last_error",
+        "message_id",
+        "claimed_by",
+        "created_at",
+    ]
     sub = subscriber_ids.subquery()
-    rows = select(literal(send.id), sub.c[0], literal(send.kind), literal(send.key),
-                  literal("queued"), literal(0), literal(""), literal(""), literal(""),
-                  literal(now or utcnow(), UTCDateTime))
+    rows = select(
+        literal(send.id),
+        sub.c[0],
+        literal(send.kind),
+        literal(send.key),
+        literal("queued"),
+        literal(0),
+        literal(""),
+        literal(""),
+        literal(""),
+        literal(now or utcnow(), UTCDateTime),
+    )
     return rowcount(db.session.execute(insert(Delivery).from_select(columns, rows)))
 
 
@@ -53,8 +74,9 @@ def _on_publishing(issue: Issue, email_subscribers: bool = False) -> None:
 
 
 def _on_published(issue: Issue) -> None:
-    send_id = db.session.scalar(select(Send.id).where(Send.kind == "issue",
-                                                      Send.key == str(issue.id)))
+    send_id = db.session.scalar(
+        select(Send.id).where(Send.kind == "issue", Send.key == str(issue.id))
+    )
     if send_id is not None:
         start(send_id)
 

@@ -38,8 +38,9 @@ _rotation = count()  # batches take the configured servers in turn
 
 def smtp_urls() -> list[str]:
     """Newsletter SMTP servers: NEWSLETTER_SMTP_URLS (comma-separated), else SMTP_URL."""
-    listed = current_app.config.get("NEWSLETTER_SMTP_URLS") or current_app.config.get(
-        "SMTP_URL") or ""
+    listed = (
+        current_app.config.get("NEWSLETTER_SMTP_URLS") or current_app.config.get("SMTP_URL") or ""
+    )
     return [u.strip() for u in listed.split(",") if u.strip()] or [""]
 
 
@@ -84,9 +85,15 @@ def _autocommit() -> Iterator[Connection | None]:
         yield marks
 
 
-def _send_one(conn: mail.Connection, send_id: int, token: str, row: Row,
-              compose: composing.Composer, bucket: sendrate.Bucket,
-              mark: Callable[[Row, datetime, str], None]) -> int:
+def _send_one(
+    conn: mail.Connection,
+    send_id: int,
+    token: str,
+    row: Row,
+    compose: composing.Composer,
+    bucket: sendrate.Bucket,
+    mark: Callable[[Row, datetime, str], None],
+) -> int:
     now = utcnow()
     if row.status != "active":  # unsubscribed, bounced or complained since planning
         return ledger.skip(row, token)

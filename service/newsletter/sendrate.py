@@ -34,8 +34,14 @@ return granted
 class Bucket:
     """`rate` tokens per second, at most `burst` saved up; rate 0 means no limit."""
 
-    def __init__(self, key: str, rate: float, burst: float | None = None,
-                 clock: Callable[[], float] = time.time, url: str | None = None):
+    def __init__(
+        self,
+        key: str,
+        rate: float,
+        burst: float | None = None,
+        clock: Callable[[], float] = time.time,
+        url: str | None = None,
+    ):
         self.key, self.rate = key, float(rate)
         self.burst = float(burst if burst is not None else max(1.0, rate))
         self.clock, self.reserve = clock, 0
@@ -53,31 +59,42 @@ class Bucket:
             return want
         want = max(1, min(want, int(self.burst)))
         if self.redis is not None:
-            return int(self.script(keys=[f"margins:sendrate:{self.key}"],
-                                   args=[self.rate, self.burst, self.clock(), want]))
+            return int(
+                self.script(
+                    keys=[f"margins:sendrate:{self.key}"],
+                    args=[self.rate, self.burst, self.clock(), want],
+                )
+            )
         return self._take_db(want)
 
     def _take_db(self, want: int) -> int:
         for _ in range(50):
             now = self.clock()
             with db.engine.begin() as conn:
-                row = conn.execute(select(SendRate.tokens, SendRate.updated)
-                                   .where(SendRate.key == self.key)).first()
+                row = conn.execute(
+                    select(SendRate.tokens, SendRate.updated).where(SendRate.key == self.key)
+                ).first()
                 if row is None:
                     try:
-                        conn.execute(insert(SendRate).values(key=self.key, tokens=self.burst,
-                                                             updated=now))
+                        conn.execute(
+                            insert(SendRate).values(key=self.key, tokens=self.burst, updated=now)
+                        )
                     except IntegrityError:
                         pass
                     continue
                 tokens = min(self.burst, row.tokens + max(0.0, now - row.updated) * self.rate)
                 granted = min(want, int(tokens))
-                swapped = rowcount(conn.execute(
-                    update(SendRate)
-                    .where(SendRate.key == self.key, SendRate.tokens == row.tokens,
-                           SendRate.updated == row.updated)
-                    .values(tokens=tokens - granted, updated=max(now, row.updated))
-                ))
+                swapped = rowcount(
+                    conn.execute(
+                        update(SendRate)
+                        .where(
+                            SendRate.key == self.key,
+                            SendRate.tokens == row.tokens,
+                            SendRate.updated == row.updated,
+                        )
+                        .values(tokens=tokens - granted, updated=max(now, row.updated))
+                    )
+                )
             if swapped:
                 return granted
         return 0

@@ -76,8 +76,9 @@ def looks_automated(stamp: str, honeypot: str, now: float | None = None) -> bool
     return elapsed < float(settings.get("newsletter.min_form_seconds"))
 
 
-def subscribe(email: str, name: str = "", ip: str = "", source: str = "form",
-              now: datetime | None = None) -> None:
+def subscribe(
+    email: str, name: str = "", ip: str = "", source: str = "form", now: datetime | None = None
+) -> None:
     """Record a request to subscribe; owe a confirmation email if allowed; commit, then enqueue.
 
     The caller shows the same answer whatever happened, so nobody learns who is subscribed.
@@ -86,15 +87,22 @@ def subscribe(email: str, name: str = "", ip: str = "", source: str = "form",
     email, name = normalize_email(email), clean_name(name)
     sub = db.session.scalar(select(Subscriber).where(Subscriber.email == email))
     if sub is None:
-        sub = Subscriber(email=email, name=name, signup_ip=ip[:45], source=source,
-                         status="pending", created_at=now)
+        sub = Subscriber(
+            email=email,
+            name=name,
+            signup_ip=ip[:45],
+            source=source,
+            status="pending",
+            created_at=now,
+        )
         db.session.add(sub)
     elif sub.status in ("active", "bounced", "complained"):
         db.session.rollback()  # never mail an address that bounced or complained again
         return
     elif sub.status != "pending":  # re-subscribing after leaving: confirm again
-        audit.record("subscriber.resubscribed", "subscriber", sub.id, "subscriber",
-                     previous=sub.status)
+        audit.record(
+            "subscriber.resubscribed", "subscriber", sub.id, "subscriber", previous=sub.status
+        )
         sub.status, sub.reminder_sent_at = "pending", None
         sub.name = name or sub.name
     if sub.confirm_sent_at is None or now - sub.confirm_sent_at >= CONFIRM_EVERY:
@@ -145,8 +153,9 @@ def from_token(purpose: str, token: str) -> SubscriberView:
     return view(sub)
 
 
-def update_preferences(subscriber_id: int, delivery: str, reply_notifications: bool,
-                       name: str) -> SubscriberView:
+def update_preferences(
+    subscriber_id: int, delivery: str, reply_notifications: bool, name: str
+) -> SubscriberView:
     """Change how (and whether) a subscriber hears from us; commit."""
     if delivery not in DELIVERY_MODES:
         raise SubscriptionError("Choose one of the delivery options.")
@@ -154,8 +163,14 @@ def update_preferences(subscriber_id: int, delivery: str, reply_notifications: b
     sub.delivery, sub.reply_notifications = delivery, reply_notifications
     sub.name = clean_name(name)
     reply_consent.sync_subscriber(sub)
-    audit.record("subscriber.preferences", "subscriber", sub.id, "subscriber",
-                 delivery=delivery, reply_notifications=reply_notifications)
+    audit.record(
+        "subscriber.preferences",
+        "subscriber",
+        sub.id,
+        "subscriber",
+        delivery=delivery,
+        reply_notifications=reply_notifications,
+    )
     result = view(sub)
     db.session.commit()
     return result

@@ -19,15 +19,24 @@ def sweep(now: datetime | None = None) -> int:
     now = now or utcnow()
     lease = timedelta(seconds=float(settings.get("newsletter.lease_seconds")))
     db.session.execute(
-        update(Delivery).where(Delivery.status == "sending", Delivery.claimed_at < now - lease)
-        .values(status="queued").execution_options(synchronize_session=False))
+        update(Delivery)
+        .where(Delivery.status == "sending", Delivery.claimed_at < now - lease)
+        .values(status="queued")
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
     running = db.session.scalars(select(Send.id).where(Send.status == "running")).all()
     restarted = 0
     for send_id in running:
-        due = db.session.scalar(select(Delivery.id).where(
-            Delivery.send_id == send_id, Delivery.status == "queued",
-            or_(Delivery.retry_at.is_(None), Delivery.retry_at <= now)).limit(1))
+        due = db.session.scalar(
+            select(Delivery.id)
+            .where(
+                Delivery.send_id == send_id,
+                Delivery.status == "queued",
+                or_(Delivery.retry_at.is_(None), Delivery.retry_at <= now),
+            )
+            .limit(1)
+        )
         if due is not None:
             start(send_id)
             restarted += 1
@@ -38,16 +47,20 @@ def sweep(now: datetime | None = None) -> int:
 
 def pause(send_id: int, actor: str) -> None:
     """Stop a send after the messages in flight; nothing sent is lost; commit."""
-    db.session.execute(update(Send).where(Send.id == send_id, Send.status == "running")
-                       .values(status="paused"))
+    db.session.execute(
+        update(Send).where(Send.id == send_id, Send.status == "running").values(status="paused")
+    )
     audit.record("send.paused", "send", send_id, actor)
     db.session.commit()
 
 
 def resume(send_id: int, actor: str) -> None:
     """Restart a paused send where it stopped (sent rows stay sent); commit, then enqueue."""
-    db.session.execute(update(Send).where(Send.id == send_id, Send.status == "paused")
-                       .values(status="running", error_count=0))
+    db.session.execute(
+        update(Send)
+        .where(Send.id == send_id, Send.status == "paused")
+        .values(status="running", error_count=0)
+    )
     audit.record("send.resumed", "send", send_id, actor)
     db.session.commit()
     start(send_id)

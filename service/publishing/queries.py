@@ -29,29 +29,46 @@ def public_issue(slug: str) -> Issue | None:
 
 #: What a comment post needs to know of its issue (a row with these names), not the essay.
 IssueRef = Row
-_COMMENTABLE = select(Issue.id, Issue.slug, Issue.title, Issue.status, Issue.comments_open,
-                      Issue.published_at).where(Issue.slug == bindparam("slug"),
-                                                Issue.status == "published")
+_COMMENTABLE = select(
+    Issue.id, Issue.slug, Issue.title, Issue.status, Issue.comments_open, Issue.published_at
+).where(Issue.slug == bindparam("slug"), Issue.status == "published")
 
 
 def commentable_issue(slug: str) -> IssueRef | None:
     """The published issue at `slug` as an IssueRef (None when there is none), from this
     process's copy when under 2 s old: the comment insert checks again that the issue is
     published and open (service/comments.py), so a stale copy cannot let a post through."""
-    return recent.get(f"issue:{slug}", lambda: db.session.connection().execute(
-        _COMMENTABLE, {"slug": slug}).first(), keep=lambda ref: ref is not None)
+    return recent.get(
+        f"issue:{slug}",
+        lambda: db.session.connection().execute(_COMMENTABLE, {"slug": slug}).first(),
+        keep=lambda ref: ref is not None,
+    )
 
 
 # The issue page's statements, built once with bound parameters (page views are the hot path).
 _AT, _ID = bindparam("at", type_=Issue.published_at.type), bindparam("id")
-_OLDER = (select(Issue.id, Issue.slug, Issue.title)
-          .where(Issue.status == "published", Issue.id != _ID, Issue.published_at <= _AT,
-                 (Issue.published_at < _AT) | (Issue.id < _ID))
-          .order_by(Issue.published_at.desc(), Issue.id.desc()).limit(1))
-_NEWER = (select(Issue.id, Issue.slug, Issue.title)
-          .where(Issue.status == "published", Issue.id != _ID, Issue.published_at >= _AT,
-                 (Issue.published_at > _AT) | (Issue.id > _ID))
-          .order_by(Issue.published_at.asc(), Issue.id.asc()).limit(1))
+_OLDER = (
+    select(Issue.id, Issue.slug, Issue.title)
+    .where(
+        Issue.status == "published",
+        Issue.id != _ID,
+        Issue.published_at <= _AT,
+        (Issue.published_at < _AT) | (Issue.id < _ID),
+    )
+    .order_by(Issue.published_at.desc(), Issue.id.desc())
+    .limit(1)
+)
+_NEWER = (
+    select(Issue.id, Issue.slug, Issue.title)
+    .where(
+        Issue.status == "published",
+        Issue.id != _ID,
+        Issue.published_at >= _AT,
+        (Issue.published_at > _AT) | (Issue.id > _ID),
+    )
+    .order_by(Issue.published_at.asc(), Issue.id.asc())
+    .limit(1)
+)
 
 
 def neighbours(issue: Issue):
@@ -75,7 +92,9 @@ def _forget_issue_copies(session: Session) -> None:
 
 def init_app() -> None:
     """Drop this process's copies of issue lookups as soon as it changed an issue."""
-    for name, listener in (("after_flush", _note_issue_changes),
-                           ("after_commit", _forget_issue_copies)):
+    for name, listener in (
+        ("after_flush", _note_issue_changes),
+        ("after_commit", _forget_issue_copies),
+    ):
         if not event.contains(Session, name, listener):
             event.listen(Session, name, listener)

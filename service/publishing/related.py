@@ -15,7 +15,52 @@ from service.publishing.queries import published_issues
 
 _WORD = re.compile(r"[a-z][a-z'’]{3,}")
 STOPWORDS = set(  # noqa: C405  (one word list, kept on one line)
-    ["that", "this", "with", "have", "from", "they", "them", "their", "there", "what", "when", "which", "would", "about", "were", "been", "into", "more", "some", "than", "then", "your", "just", "like", "also", "only", "very", "because", "being", "those", "these", "other", "does", "doesn’t", "don’t", "don't", "it's", "it’s", "i’m", "i'm", "you’re", "you're", "think", "people"]
+    [
+        "that",
+        "this",
+        "with",
+        "have",
+        "from",
+        "they",
+        "them",
+        "their",
+        "there",
+        "what",
+        "when",
+        "which",
+        "would",
+        "about",
+        "were",
+        "been",
+        "into",
+        "more",
+        "some",
+        "than",
+        "then",
+        "your",
+        "just",
+        "like",
+        "also",
+        "only",
+        "very",
+        "because",
+        "being",
+        "those",
+        "these",
+        "other",
+        "does",
+        "doesn’t",
+        "don’t",
+        "don't",
+        "it's",
+        "it’s",
+        "i’m",
+        "i'm",
+        "you’re",
+        "you're",
+        "think",
+        "people",
+    ]
 )
 
 
@@ -37,21 +82,32 @@ RELATED_SECONDS = 600
 
 def related(issue: Issue, limit: int = 3, candidates: int = 300) -> list[Issue]:
     """Up to `limit` published issues most like this one: same category, similar words."""
-    ids = recent.get(f"related:{issue.id}:{limit}", lambda: _related_ids(issue, limit, candidates),
-                     max_age=RELATED_SECONDS)
+    ids = recent.get(
+        f"related:{issue.id}:{limit}",
+        lambda: _related_ids(issue, limit, candidates),
+        max_age=RELATED_SECONDS,
+    )
     if not ids:
         return []
-    found = {other.id: other for other in db.session.scalars(
-        published_issues().where(Issue.id.in_(ids)))}
+    found = {
+        other.id: other for other in db.session.scalars(published_issues().where(Issue.id.in_(ids)))
+    }
     return [found[i] for i in ids if i in found]  # one unpublished since: left out
 
 
 def _related_ids(issue: Issue, limit: int, candidates: int) -> list[int]:
     others = db.session.execute(
-        select(Issue.id, Issue.title, Issue.excerpt, Issue.body_html, Issue.category_id,
-               Issue.published_at)
+        select(
+            Issue.id,
+            Issue.title,
+            Issue.excerpt,
+            Issue.body_html,
+            Issue.category_id,
+            Issue.published_at,
+        )
         .where(Issue.status == "published", Issue.id != issue.id)
-        .order_by(Issue.published_at.desc(), Issue.id.desc()).limit(candidates)
+        .order_by(Issue.published_at.desc(), Issue.id.desc())
+        .limit(candidates)
     ).all()
     mine = _terms(issue.title + " " + issue.excerpt + " " + issue.body_html)
     scored = []
@@ -63,4 +119,3 @@ def _related_ids(issue: Issue, limit: int, candidates: int) -> list[int]:
             scored.append((score, other.published_at, other.id))
     scored.sort(key=lambda t: (t[0], t[1]), reverse=True)
     return [other_id for _, _, other_id in scored[:limit]]
-

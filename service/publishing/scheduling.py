@@ -26,13 +26,23 @@ def _mark_published(issue: Issue, when: datetime, actor: str, email_subscribers:
     issue.status = "published"
     issue.published_at = issue.published_at or when
     issue.publish_at = None
-    audit.record("issue.published", "issue", issue.id, actor, number=issue.number,
-                 email_subscribers=email_subscribers)
+    audit.record(
+        "issue.published",
+        "issue",
+        issue.id,
+        actor,
+        number=issue.number,
+        email_subscribers=email_subscribers,
+    )
     issue_publishing.send(issue, email_subscribers=email_subscribers)
 
 
-def publish(issue_id: int, actor: str = "system", when: datetime | None = None,
-            email_subscribers: bool | None = None) -> Issue:
+def publish(
+    issue_id: int,
+    actor: str = "system",
+    when: datetime | None = None,
+    email_subscribers: bool | None = None,
+) -> Issue:
     """Publish an issue now: number it, make it public, plan its deliveries; commit.
 
     With email_subscribers=False the issue goes on the site and in the feed only.
@@ -58,8 +68,9 @@ def publish(issue_id: int, actor: str = "system", when: datetime | None = None,
     raise AssertionError("unreachable")
 
 
-def schedule(issue_id: int, when: datetime, actor: str = "system",
-             email_subscribers: bool = True) -> Issue:
+def schedule(
+    issue_id: int, when: datetime, actor: str = "system", email_subscribers: bool = True
+) -> Issue:
     """Schedule a draft for publication at `when` (an aware datetime); commit."""
     issue = db.session.get(Issue, issue_id)
     if issue is None:
@@ -100,11 +111,13 @@ def publish_due(now: datetime | None = None) -> list[int]:
     db.session.rollback()
     published = []
     for issue_id in due:
-        claimed = rowcount(db.session.execute(
-            update(Issue)
-            .where(Issue.id == issue_id, Issue.status == "scheduled")
-            .values(status="publishing")
-        ))
+        claimed = rowcount(
+            db.session.execute(
+                update(Issue)
+                .where(Issue.id == issue_id, Issue.status == "scheduled")
+                .values(status="publishing")
+            )
+        )
         if not claimed:
             db.session.rollback()
             continue

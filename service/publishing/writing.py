@@ -72,8 +72,14 @@ def set_body(issue: Issue, body_md: str | None = None, body_html: str | None = N
     issue.excerpt = excerpt(issue.body_html)
 
 
-def create_draft(title: str, body_md: str, author: str, category: str = "Uncategorized",
-                 bio: str = "", comments_open: bool = True) -> Issue:
+def create_draft(
+    title: str,
+    body_md: str,
+    author: str,
+    category: str = "Uncategorized",
+    bio: str = "",
+    comments_open: bool = True,
+) -> Issue:
     """Create a draft issue (not committed)."""
     title = title.strip()
     if not title:
@@ -96,8 +102,13 @@ def save(issue_id: int | None, fields: dict, actor: str = "system") -> Issue:
     if not title:
         raise PublishingError("An issue needs a title.")
     if issue_id is None:
-        issue = create_draft(title, fields.get("body_md", ""), fields.get("author") or "Editor",
-                             fields.get("category") or "Uncategorized", fields.get("bio", ""))
+        issue = create_draft(
+            title,
+            fields.get("body_md", ""),
+            fields.get("author") or "Editor",
+            fields.get("category") or "Uncategorized",
+            fields.get("bio", ""),
+        )
         audit.record("issue.created", "issue", issue.id, actor)
     else:
         issue = db.session.get(Issue, issue_id)

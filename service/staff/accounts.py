@@ -40,8 +40,9 @@ def normalize_email(email: str) -> str:
         raise AccountError(str(exc)) from None
 
 
-def create_user(email: str, password: str | None = None, role: str = "admin",
-                name: str = "") -> tuple[User, str]:
+def create_user(
+    email: str, password: str | None = None, role: str = "admin", name: str = ""
+) -> tuple[User, str]:
     """Create a staff account; return it and its password (generated when not given)."""
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
@@ -51,8 +52,12 @@ def create_user(email: str, password: str | None = None, role: str = "admin",
     password = password or secrets.token_urlsafe(12)
     if len(password) < 10:
         raise AccountError("passwords need at least 10 characters")
-    user = User(email=email, name=name or email.split("@")[0], role=role,
-                password_hash=hash_password(password))
+    user = User(
+        email=email,
+        name=name or email.split("@")[0],
+        role=role,
+        password_hash=hash_password(password),
+    )
     db.session.add(user)
     db.session.flush()
     audit.record("user.created", "user", user.id, role=role)

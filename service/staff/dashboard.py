@@ -16,8 +16,9 @@ from service.staff import maintenance
 def week_starts(weeks: int, now: datetime | None = None) -> list[datetime]:
     """The Monday 00:00 UTC starting each of the last `weeks` weeks, oldest first."""
     now = now or utcnow()
-    monday = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0,
-                                                           microsecond=0)
+    monday = (now - timedelta(days=now.weekday())).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
     return [monday - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
 
 
@@ -30,14 +31,23 @@ def subscriber_weeks(weeks: int = 12, now: datetime | None = None) -> dict[str, 
     series = {"active": [], "new": [], "unsubscribed": []}
     for start in week_starts(weeks, now):
         end = start + timedelta(weeks=1)
-        series["new"].append(_count(Subscriber.confirmed_at >= start, Subscriber.confirmed_at < end))
-        series["unsubscribed"].append(_count(Subscriber.unsubscribed_at >= start,
-                                             Subscriber.unsubscribed_at < end))
-        series["active"].append(_count(
-            Subscriber.confirmed_at < end,
-            or_(Subscriber.status == "active",
-                and_(Subscriber.unsubscribed_at.is_not(None), Subscriber.unsubscribed_at >= end)),
-        ))
+        series["new"].append(
+            _count(Subscriber.confirmed_at >= start, Subscriber.confirmed_at < end)
+        )
+        series["unsubscribed"].append(
+            _count(Subscriber.unsubscribed_at >= start, Subscriber.unsubscribed_at < end)
+        )
+        series["active"].append(
+            _count(
+                Subscriber.confirmed_at < end,
+                or_(
+                    Subscriber.status == "active",
+                    and_(
+                        Subscriber.unsubscribed_at.is_not(None), Subscriber.unsubscribed_at >= end
+                    ),
+                ),
+            )
+        )
     return series
 
 
@@ -59,7 +69,8 @@ def queue_depth() -> int | None:
         with celery_app.connection_for_read() as conn:
             conn.ensure_connection(max_retries=1)
             ok = conn.default_channel.queue_declare(
-                celery_app.conf.task_default_queue, passive=True)
+                celery_app.conf.task_default_queue, passive=True
+            )
             return ok.message_count
     except Exception:  # noqa: BLE001  (broker down or queue not declared yet: say "unknown")
         return None
@@ -67,5 +78,7 @@ def queue_depth() -> int | None:
 
 def worker_health() -> dict:
     beat = maintenance.last_heartbeat()
-    return {"last_seen": datetime.fromisoformat(beat["at"]) if beat else None,
-            "queue_depth": queue_depth()}
+    return {
+        "last_seen": datetime.fromisoformat(beat["at"]) if beat else None,
+        "queue_depth": queue_depth(),
+    }

@@ -35,7 +35,7 @@ def prune_broker() -> int:
     url = current_app.config["CELERY_BROKER_URL"]
     if not url.startswith("sqla+"):
         return 0
-    engine = create_engine(url[len("sqla+"):])
+    engine = create_engine(url[len("sqla+") :])
     try:
         with engine.begin() as conn:
             return rowcount(conn.execute(text("DELETE FROM kombu_message WHERE visible = 0")))

@@ -56,9 +56,15 @@ every message changes that in a moment.
 ]
 
 COMMENTS = [
-    ("Tomas Reyes", "tomas@example.org", ("This is the first newsletter I have read to the end "
-                                          "this month. The *margin* line is going on a sticky "
-                                          "note.")),
+    (
+        "Tomas Reyes",
+        "tomas@example.org",
+        (
+            "This is the first newsletter I have read to the end "
+            "this month. The *margin* line is going on a sticky "
+            "note."
+        ),
+    ),
     (AUTHOR, "", "Thank you, Tomas. Sticky notes are margins too."),
 ]
 
@@ -77,10 +83,17 @@ def load() -> bool:
     parent = None
     for index, (name, email, body) in enumerate(COMMENTS):
         comment = Comment(
-            issue_id=issues[0].id, parent_id=parent, author_name=name, author_email=email,
-            avatar_key=avatar_key(email or name), body_md=body,
-            body_html=comment_markdown_to_html(body), status="approved", decision="sample",
-            is_author_reply=not email, created_at=start + timedelta(hours=5 + index * 3),
+            issue_id=issues[0].id,
+            parent_id=parent,
+            author_name=name,
+            author_email=email,
+            avatar_key=avatar_key(email or name),
+            body_md=body,
+            body_html=comment_markdown_to_html(body),
+            status="approved",
+            decision="sample",
+            is_author_reply=not email,
+            created_at=start + timedelta(hours=5 + index * 3),
         )
         db.session.add(comment)
         db.session.flush()

@@ -35,9 +35,16 @@ def invite(email: str, role: str, inviter: User) -> str:
     if _find(email):
         raise StaffError(f"{email} already has an account.")
     token = tokens.make(INVITE_PURPOSE, {"email": email, "role": role, "by": inviter.id})
-    message = mail.build("staff_invite", email, {
-        "inviter": inviter.name or inviter.email, "role": role, "days": INVITE_DAYS,
-        "accept_url": absolute("staff.accept", token=token)})
+    message = mail.build(
+        "staff_invite",
+        email,
+        {
+            "inviter": inviter.name or inviter.email,
+            "role": role,
+            "days": INVITE_DAYS,
+            "accept_url": absolute("staff.accept", token=token),
+        },
+    )
     audit.record("user.invited", "user", None, actor=inviter.email, email=email, role=role)
     db.session.commit()
     mail.send(message)
@@ -47,8 +54,11 @@ def invite(email: str, role: str, inviter: User) -> str:
 def read_invite(token: str) -> dict:
     """The invitation in a token; raises tokens.TokenError when bad, expired or used."""
     payload = tokens.read(INVITE_PURPOSE, token, max_age=INVITE_DAYS * tokens.DAY)
-    if not isinstance(payload, dict) or payload.get("role") not in ROLES \
-            or not payload.get("email"):
+    if (
+        not isinstance(payload, dict)
+        or payload.get("role") not in ROLES
+        or not payload.get("email")
+    ):
         raise tokens.TokenError("This link is not valid.")
     if _find(payload["email"]):
         raise tokens.TokenError("This invitation has already been accepted. Please log in.")
@@ -66,8 +76,11 @@ def accept(token: str, name: str, password: str) -> User:
 
 
 def _admins_left(excluding: User) -> int:
-    return db.session.scalar(select(func.count()).where(
-        User.role == "admin", User.active.is_(True), User.id != excluding.id))
+    return db.session.scalar(
+        select(func.count()).where(
+            User.role == "admin", User.active.is_(True), User.id != excluding.id
+        )
+    )
 
 
 def set_role(user_id: int, role: str, actor: User) -> User:
@@ -91,7 +104,8 @@ def set_active(user_id: int, active: bool, actor: User) -> User:
     if not active and user.role == "admin" and not _admins_left(user):
         raise StaffError("Keep at least one active admin.")
     user.active = active
-    audit.record("user.activated" if active else "user.deactivated", "user", user.id,
-                 actor=actor.email)
+    audit.record(
+        "user.activated" if active else "user.deactivated", "user", user.id, actor=actor.email
+    )
     db.session.commit()
     return user

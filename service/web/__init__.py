@@ -20,15 +20,31 @@ def init_app(app: Flask) -> None:
     from service.web import auth, commenter, comments, feeds, moderate, public, subscribe
     from service.web.admin import dashboard, desk, mailbox, newsletter, settings, staff, webhooks
 
-    for module in (public, feeds, auth, dashboard, mailbox, moderate, staff, comments, commenter,
-                   subscribe, newsletter, desk, webhooks, settings):
+    for module in (
+        public,
+        feeds,
+        auth,
+        dashboard,
+        mailbox,
+        moderate,
+        staff,
+        comments,
+        commenter,
+        subscribe,
+        newsletter,
+        desk,
+        webhooks,
+        settings,
+    ):
         app.register_blueprint(module.bp)
     auth.init_login(login)
     app.jinja_env.filters["localdate"] = lambda d, fmt="date": format_local(d, fmt)
     app.jinja_env.filters["localiso"] = lambda d: d.astimezone(site.timezone()).strftime(
-        "%Y-%m-%dT%H:%M")
-    app.context_processor(lambda: {"site_name": site.name(),
-                                   "site_description": site.description()})
+        "%Y-%m-%dT%H:%M"
+    )
+    app.context_processor(
+        lambda: {"site_name": site.name(), "site_description": site.description()}
+    )
     for code in (400, 403, 404, 405, 409, 429, 500):
         app.register_error_handler(code, _error_page)
     app.after_request(_security_headers)

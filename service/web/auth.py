@@ -50,8 +50,12 @@ def role_required(*roles: str):
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") \
-            and not urlsplit(target).netloc:
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not urlsplit(target).netloc
+    ):
         return target
     return home_for(current_user)
 
@@ -65,8 +69,9 @@ def home_for(user) -> str:
 @limiter.limit("10 per minute; 50 per hour", methods=["POST"])
 def login_page():
     if request.method == "POST":
-        user = accounts.authenticate(request.form.get("email", ""),
-                                     request.form.get("password", ""))
+        user = accounts.authenticate(
+            request.form.get("email", ""), request.form.get("password", "")
+        )
         if user is not None:
             login_user(user, remember=bool(request.form.get("remember")))
             return redirect(_safe_next(request.args.get("next")))

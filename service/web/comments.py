@@ -116,8 +116,9 @@ def _thread_entry(issue: Issue, viewer_token: str, is_open: bool) -> page_cache.
 
     def render(token: str = "") -> page_cache.Entry:
         thread = threads.build(issue, viewer_token=token, max_depth=depth)
-        html = render_template("public/_thread.html", thread=thread, comments_open=is_open,
-                               avatar_base=_avatar_base())
+        html = render_template(
+            "public/_thread.html", thread=thread, comments_open=is_open, avatar_base=_avatar_base()
+        )
         return page_cache.Entry.of(html, thread)
 
     if threads.has_pending(issue.id, viewer_token):

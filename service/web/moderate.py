@@ -39,8 +39,10 @@ def _cursor(raw: str | None) -> tuple[datetime, int] | None:
 
 def status_counts() -> dict[str, int]:
     """Comments per tab, exact up to 10,000 (then "10,000+"): fast with millions of rows."""
-    return {tab: capped_count(select(Comment.id).where(Comment.status == status))
-            for tab, status in TABS.items()}
+    return {
+        tab: capped_count(select(Comment.id).where(Comment.status == status))
+        for tab, status in TABS.items()
+    }
 
 
 def _history(emails: list[str]) -> dict[str, dict[str, int]]:
@@ -51,7 +53,8 @@ def _history(emails: list[str]) -> dict[str, dict[str, int]]:
         rows = db.session.execute(
             select(Comment.author_email, Comment.status, func.count())
             .where(Comment.author_email.in_(emails))
-            .group_by(Comment.author_email, Comment.status))
+            .group_by(Comment.author_email, Comment.status)
+        )
         for email, status, n in rows:
             history.setdefault(email, {})[status] = n
     return history
@@ -62,7 +65,8 @@ def _page(query, cursor):
     if cursor:
         query = query.where(tuple_(Comment.created_at, Comment.id) < tuple_(*cursor))
     rows = db.session.execute(
-        query.order_by(Comment.created_at.desc(), Comment.id.desc()).limit(PER_PAGE + 1)).all()
+        query.order_by(Comment.created_at.desc(), Comment.id.desc()).limit(PER_PAGE + 1)
+    ).all()
     more = rows[PER_PAGE:] != []
     rows = rows[:PER_PAGE]
     last = rows[-1][0] if rows and more else None
@@ -81,13 +85,23 @@ def queue(tab: str):
     query = select(Comment, Issue.title, Issue.slug).where(Comment.status == TABS[tab])
     rows, next_cursor = _page(query, _cursor(request.args.get("before")))
     parent_ids = {c.parent_id for c, *_ in rows if c.parent_id}
-    parents = {p.id: p for p in db.session.scalars(
-        select(Comment).where(Comment.id.in_(parent_ids)))} if parent_ids else {}
+    parents = (
+        {p.id: p for p in db.session.scalars(select(Comment).where(Comment.id.in_(parent_ids)))}
+        if parent_ids
+        else {}
+    )
     return render_template(
-        "moderate/queue.html", tab=tab, tabs=TAB_LABELS, counts=status_counts(), rows=rows,
-        parents=parents, history=_history([c.author_email for c, *_ in rows]),
-        next_cursor=next_cursor, first_page=not request.args.get("before"),
-        trained=classifier_stats())
+        "moderate/queue.html",
+        tab=tab,
+        tabs=TAB_LABELS,
+        counts=status_counts(),
+        rows=rows,
+        parents=parents,
+        history=_history([c.author_email for c, *_ in rows]),
+        next_cursor=next_cursor,
+        first_page=not request.args.get("before"),
+        trained=classifier_stats(),
+    )
 
 
 @bp.get("/commenter")
@@ -98,8 +112,13 @@ def commenter():
         abort(404)
     query = select(Comment, Issue.title, Issue.slug).where(Comment.author_email == email)
     rows, next_cursor = _page(query, _cursor(request.args.get("before")))
-    return render_template("moderate/commenter.html", email=email, rows=rows,
-                           history=_history([email]).get(email, {}), next_cursor=next_cursor)
+    return render_template(
+        "moderate/commenter.html",
+        email=email,
+        rows=rows,
+        history=_history([email]).get(email, {}),
+        next_cursor=next_cursor,
+    )
 
 
 def _done(message: str, changed: list[int], status: str | None = None):
@@ -116,8 +135,14 @@ def act(comment_id: int, action: str):
     changed = actions.act(action, [comment_id], current_user.email)
     comment = db.session.get(Comment, comment_id)
     status = comment.status if comment else "deleted"
-    verb = {"notspam": "marked not spam", "reject": "rejected", "delete": "deleted",
-            "restore": "restored", "spam": "marked spam", "approve": "approved"}[action]
+    verb = {
+        "notspam": "marked not spam",
+        "reject": "rejected",
+        "delete": "deleted",
+        "restore": "restored",
+        "spam": "marked spam",
+        "approve": "approved",
+    }[action]
     message = f"Comment {verb}." if changed else "Nothing to change."
     return _done(message, changed, status)
 
@@ -140,15 +165,25 @@ def edit(comment_id: int):
     if request.method == "POST":
         form = request.form
         try:
-            actions.edit(comment_id, current_user.email, form.get("name", ""),
-                            form.get("email", ""), form.get("url", ""), form.get("body", ""))
+            actions.edit(
+                comment_id,
+                current_user.email,
+                form.get("name", ""),
+                form.get("email", ""),
+                form.get("url", ""),
+                form.get("body", ""),
+            )
         except actions.ModerationError as exc:
             flash(str(exc), "error")
             return render_template("moderate/edit.html", comment=comment, form=form), 400
         flash("Comment saved.", "info")
         return redirect(_safe_next(form.get("next")))
-    form = {"name": comment.author_name, "email": comment.author_email,
-            "url": comment.author_url, "body": comment.body_md}
+    form = {
+        "name": comment.author_name,
+        "email": comment.author_email,
+        "url": comment.author_url,
+        "body": comment.body_md,
+    }
     return render_template("moderate/edit.html", comment=comment, form=form)
 
 
@@ -167,9 +202,12 @@ def reply(comment_id: int):
 @role_required("moderator")
 def ban(comment_id: int):
     try:
-        banned = actions.ban(comment_id, current_user.email,
-                                email=bool(request.form.get("email")),
-                                ip=bool(request.form.get("ip")))
+        banned = actions.ban(
+            comment_id,
+            current_user.email,
+            email=bool(request.form.get("email")),
+            ip=bool(request.form.get("ip")),
+        )
     except actions.ModerationError:
         abort(404)
     what = ", ".join(banned) or "nothing new"
@@ -184,8 +222,11 @@ def audit_log():
     if before.isdigit():
         query = query.where(Event.id < int(before))
     events = db.session.scalars(query.limit(50)).all()
-    return render_template("moderate/audit.html", events=events,
-                           next_before=events[-1].id if len(events) == 50 else None)
+    return render_template(
+        "moderate/audit.html",
+        events=events,
+        next_before=events[-1].id if len(events) == 50 else None,
+    )
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -199,8 +240,9 @@ def settings_page():
             return render_template("moderate/settings.html", values=rule_settings.current()), 400
         flash("Moderation settings saved.", "info")
         return redirect(url_for(".settings_page"))
-    return render_template("moderate/settings.html", values=rule_settings.current(),
-                           trained=classifier_stats())
+    return render_template(
+        "moderate/settings.html", values=rule_settings.current(), trained=classifier_stats()
+    )
 
 
 def _link_target(action: str, token: str) -> tuple[Comment, User]:
@@ -223,16 +265,25 @@ def link_confirm(action: str, token: str):
     comment, user = _link_target(action, token)
     issue = db.session.get(Issue, comment.issue_id)
     if request.method == "GET":  # a GET never changes anything (mail scanners open links)
-        page = render_template("moderate/confirm.html", comment=comment, issue=issue,
-                               action=action, done=False,
-                               decided_by=actions.decided_by(comment.id))
+        page = render_template(
+            "moderate/confirm.html",
+            comment=comment,
+            issue=issue,
+            action=action,
+            done=False,
+            decided_by=actions.decided_by(comment.id),
+        )
     else:  # acts only on a comment still pending: never overrides someone else's decision
-        changed = actions.act(action, [comment.id], f"{user.email} (email link)",
-                                 only_pending=True)
-        page = render_template("moderate/confirm.html",
-                               comment=db.session.get(Comment, comment.id), issue=issue,
-                               action=action, done=True, changed=bool(changed),
-                               decided_by=actions.decided_by(comment.id))
+        changed = actions.act(action, [comment.id], f"{user.email} (email link)", only_pending=True)
+        page = render_template(
+            "moderate/confirm.html",
+            comment=db.session.get(Comment, comment.id),
+            issue=issue,
+            action=action,
+            done=True,
+            changed=bool(changed),
+            decided_by=actions.decided_by(comment.id),
+        )
     return page
 
 
@@ -253,5 +304,8 @@ def reasons_filter(text: str) -> list[str]:
 def moderation_counts():
     def pending_count() -> int:
         return capped_count(select(Comment.id).where(Comment.status == "pending"))
-    return {"moderation_pending_count": pending_count,
-            "spam_threshold": lambda: settings.get("moderation.spam_threshold")}
+
+    return {
+        "moderation_pending_count": pending_count,
+        "spam_threshold": lambda: settings.get("moderation.spam_threshold"),
+    }

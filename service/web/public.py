@@ -32,10 +32,16 @@ def home():
 
 @bp.get("/archive")
 def archive():
-    page = db.paginate(queries.published_issues(), page=_page(),
-                       per_page=current_app.config["ISSUES_PER_PAGE"], error_out=True)
-    years = [(year, list(items)) for year, items in
-             groupby(page.items, key=lambda i: i.published_at.year)]
+    page = db.paginate(
+        queries.published_issues(),
+        page=_page(),
+        per_page=current_app.config["ISSUES_PER_PAGE"],
+        error_out=True,
+    )
+    years = [
+        (year, list(items))
+        for year, items in groupby(page.items, key=lambda i: i.published_at.year)
+    ]
     return render_template("public/archive.html", page=page, years=years)
 
 

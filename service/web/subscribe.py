@@ -53,8 +53,11 @@ def confirm(token: str):
         if request.method == "POST":
             sub = subscriptions.confirm(token)
             pref = tokens.make("preferences", sub.id)
-            return render_template("public/subscribe_confirmed.html", subscriber=sub,
-                                   preferences_url=url_for(".preferences", token=pref))
+            return render_template(
+                "public/subscribe_confirmed.html",
+                subscriber=sub,
+                preferences_url=url_for(".preferences", token=pref),
+            )
         sub = subscriptions.confirm_target(token)
     except SubscriptionError as exc:
         return _error(exc)
@@ -68,14 +71,22 @@ def preferences(token: str):
         saved = False
         if request.method == "POST":
             sub = subscriptions.update_preferences(
-                sub.id, request.form.get("delivery", ""),
-                bool(request.form.get("reply_notifications")), request.form.get("name", ""))
+                sub.id,
+                request.form.get("delivery", ""),
+                bool(request.form.get("reply_notifications")),
+                request.form.get("name", ""),
+            )
             saved = True
     except SubscriptionError as exc:
         return _error(exc)
     unsub = tokens.make("unsubscribe", sub.id)
-    return render_template("public/subscribe_preferences.html", subscriber=sub, saved=saved,
-                           token=token, unsubscribe_url=url_for(".unsubscribe_page", token=unsub))
+    return render_template(
+        "public/subscribe_preferences.html",
+        subscriber=sub,
+        saved=saved,
+        token=token,
+        unsubscribe_url=url_for(".unsubscribe_page", token=unsub),
+    )
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
@@ -88,8 +99,9 @@ def unsubscribe_page(token: str):
     if request.method == "POST":
         subscriptions.unsubscribe(sub.id, via="page")
         return render_template("public/subscribe_unsubscribed.html", preferences_url=pref_url)
-    return render_template("public/subscribe_unsubscribe.html", subscriber=sub, token=token,
-                           preferences_url=pref_url)
+    return render_template(
+        "public/subscribe_unsubscribe.html", subscriber=sub, token=token, preferences_url=pref_url
+    )
 
 
 @bp.get("/unsubscribe/<token>/one-click")
@@ -122,9 +134,9 @@ def bounce_webhook():
         abort(403)
     if request.is_json:
         data = request.get_json(silent=True) or {}
-        outcome = bounces.process_event(str(data.get("type", "")),
-                                        str(data.get("recipient") or data.get("email") or ""))
+        outcome = bounces.process_event(
+            str(data.get("type", "")), str(data.get("recipient") or data.get("email") or "")
+        )
     else:
-        outcome = bounces.process_message(request.get_data(),
-                                          request.headers.get("X-Envelope-To"))
+        outcome = bounces.process_message(request.get_data(), request.headers.get("X-Envelope-To"))
     return {"outcome": outcome}

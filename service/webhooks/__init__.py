@@ -10,5 +10,16 @@ from service.webhooks.delivery import MAX_ATTEMPTS, deliver_due, post, recent_de
 from service.webhooks.endpoints import WebhookError, register, remove, set_active
 from service.webhooks.events import emit, init_app
 
-__all__ = ["MAX_ATTEMPTS", "WebhookError", "deliver_due", "emit", "init_app", "post", "recent_deliveries",
-           "register", "remove", "set_active", "signature"]
+__all__ = [
+    "MAX_ATTEMPTS",
+    "WebhookError",
+    "deliver_due",
+    "emit",
+    "init_app",
+    "post",
+    "recent_deliveries",
+    "register",
+    "remove",
+    "set_active",
+    "signature",
+]

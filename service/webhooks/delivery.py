@@ -36,23 +36,29 @@ def retry_delay(attempts: int) -> timedelta:
 def deliver_due(now: datetime | None = None, limit: int = 100) -> int:
     """Send every delivery whose time has come; return how many were delivered."""
     now = now or utcnow()
-    db.session.execute(update(WebhookDelivery)
-                       .where(WebhookDelivery.status == "sending",
-                              WebhookDelivery.claimed_at < now - LEASE)
-                       .values(status="queued"))
+    db.session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.status == "sending", WebhookDelivery.claimed_at < now - LEASE)
+        .values(status="queued")
+    )
     ids = db.session.scalars(
         select(WebhookDelivery.id)
         .where(WebhookDelivery.status == "queued", WebhookDelivery.next_attempt_at <= now)
-        .order_by(WebhookDelivery.id).limit(limit)).all()
+        .order_by(WebhookDelivery.id)
+        .limit(limit)
+    ).all()
     db.session.commit()
     return sum(_deliver_one(delivery_id, now) for delivery_id in ids)
 
 
 def _deliver_one(delivery_id: int, now: datetime) -> bool:
-    claimed = rowcount(db.session.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == "queued")
-        .values(status="sending", claimed_at=now)))
+    claimed = rowcount(
+        db.session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == "queued")
+            .values(status="sending", claimed_at=now)
+        )
+    )
     db.session.commit()
     if not claimed:
         return False
@@ -74,18 +80,24 @@ def _deliver_one(delivery_id: int, now: datetime) -> bool:
     return row.status == "sent"
 
 
-def post(url: str, secret: str, event_name: str, delivery_id: int,
-         body: bytes) -> tuple[int | None, str]:
+def post(
+    url: str, secret: str, event_name: str, delivery_id: int, body: bytes
+) -> tuple[int | None, str]:
     """POST one signed payload; return (HTTP status or None, error text)."""
     timestamp = str(int(time.time()))
-    request = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json",
-        "User-Agent": "Margins-Webhooks/1",
-        "X-Margins-Event": event_name,
-        "X-Margins-Delivery": str(delivery_id),
-        "X-Margins-Timestamp": timestamp,
-        "X-Margins-Signature": signature(secret, timestamp, body),
-    })
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "Margins-Webhooks/1",
+            "X-Margins-Event": event_name,
+            "X-Margins-Delivery": str(delivery_id),
+            "X-Margins-Timestamp": timestamp,
+            "X-Margins-Signature": signature(secret, timestamp, body),
+        },
+    )
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
             return response.status, ""
@@ -97,4 +109,5 @@ def post(url: str, secret: str, event_name: str, delivery_id: int,
 
 def recent_deliveries(limit: int = 100) -> list[WebhookDelivery]:
     return db.session.scalars(
-        select(WebhookDelivery).order_by(WebhookDelivery.id.desc()).limit(limit)).all()
+        select(WebhookDelivery).order_by(WebhookDelivery.id.desc()).limit(limit)
+    ).all()

@@ -36,8 +36,9 @@ def set_active(webhook_id: int, active: bool, actor: str) -> None:
     hook = db.session.get(Webhook, webhook_id)
     if hook is not None:
         hook.active = active
-        audit.record("webhook.enabled" if active else "webhook.disabled", "webhook",
-                     webhook_id, actor)
+        audit.record(
+            "webhook.enabled" if active else "webhook.disabled", "webhook", webhook_id, actor
+        )
         db.session.commit()
 
 

@@ -29,11 +29,15 @@ def emit(event_name: str, data: dict) -> int:
     hooks = db.session.scalars(select(Webhook).where(Webhook.active.is_(True))).all()
     wanted = [h for h in hooks if event_name in h.event_list]
     now = utcnow()
-    payload = json.dumps({"event": event_name, "created_at": now.isoformat(), "data": data},
-                         default=str)
+    payload = json.dumps(
+        {"event": event_name, "created_at": now.isoformat(), "data": data}, default=str
+    )
     for hook in wanted:
-        db.session.add(WebhookDelivery(webhook_id=hook.id, event=event_name, payload=payload,
-                                       next_attempt_at=now))
+        db.session.add(
+            WebhookDelivery(
+                webhook_id=hook.id, event=event_name, payload=payload, next_attempt_at=now
+            )
+        )
     if wanted:
         db.session.info["webhooks_due"] = True
     return len(wanted)
@@ -43,21 +47,39 @@ def comment_data(comment: Comment, status: str | None = None) -> dict[str, Any]:
     """What a comment event carries: never the commenter's email or IP."""
     issue = db.session.get(Issue, comment.issue_id)
     assert issue is not None
-    return {"id": comment.id, "issue_id": comment.issue_id, "issue_title": issue.title,
-            "parent_id": comment.parent_id, "author_name": comment.author_name,
-            "status": status or comment.status, "body": comment.body_md,
-            "url": absolute("public.issue", slug=issue.slug) + f"#comment-{comment.id}"}
+    return {
+        "id": comment.id,
+        "issue_id": comment.issue_id,
+        "issue_title": issue.title,
+        "parent_id": comment.parent_id,
+        "author_name": comment.author_name,
+        "status": status or comment.status,
+        "body": comment.body_md,
+        "url": absolute("public.issue", slug=issue.slug) + f"#comment-{comment.id}",
+    }
 
 
 def subscriber_data(sub: Subscriber) -> dict[str, Any]:
     """What subscriber events tell the admin's own systems."""
-    return {"id": sub.id, "email": sub.email, "name": sub.name, "delivery": sub.delivery,
-            "status": sub.status}
+    return {
+        "id": sub.id,
+        "email": sub.email,
+        "name": sub.name,
+        "delivery": sub.delivery,
+        "status": sub.status,
+    }
 
 
 def _issue_published(issue: Issue, **_: Any) -> None:
-    emit("issue.published", {"id": issue.id, "number": issue.number, "title": issue.title,
-                             "url": absolute("public.issue", slug=issue.slug)})
+    emit(
+        "issue.published",
+        {
+            "id": issue.id,
+            "number": issue.number,
+            "title": issue.title,
+            "url": absolute("public.issue", slug=issue.slug),
+        },
+    )
 
 
 def _comment_posted(comment: Comment, status: str | None = None) -> None:
@@ -92,7 +114,9 @@ def init_app() -> None:
     comment_approved.connect(_comment_approved)
     subscriber_confirmed.connect(_subscriber_confirmed)
     subscriber_unsubscribed.connect(_subscriber_unsubscribed)
-    for name, listener in (("after_commit", _enqueue_after_commit),
-                           ("after_soft_rollback", _forget_on_rollback)):
+    for name, listener in (
+        ("after_commit", _enqueue_after_commit),
+        ("after_soft_rollback", _forget_on_rollback),
+    ):
         if not event.contains(Session, name, listener):
             event.listen(Session, name, listener)

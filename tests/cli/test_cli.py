@@ -25,12 +25,22 @@ def test_sample_content_is_public(runner, client):
     page = client.get("/").get_data(as_text=True)
     assert "Why I write in the margins" in page and "The slow inbox" in page
     assert "tomas@example.org" not in client.get("/issues/why-i-write-in-the-margins").get_data(
-        as_text=True)
+        as_text=True
+    )
 
 
 def test_create_admin_with_a_given_password(runner):
-    result = runner.invoke(args=["create-admin", "--email", "Writer@Example.org",
-                                 "--password", "long-enough-pw", "--role", "moderator"])
+    result = runner.invoke(
+        args=[
+            "create-admin",
+            "--email",
+            "Writer@Example.org",
+            "--password",
+            "long-enough-pw",
+            "--role",
+            "moderator",
+        ]
+    )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(select(User))
     assert (user.email, user.role) == ("writer@example.org", "moderator")
@@ -55,8 +65,9 @@ def test_import_of_malformed_xml_changes_nothing(runner, tmp_path):
 
 def test_import_of_a_plain_rss_file_is_refused(runner, tmp_path):
     rss = tmp_path / "feed.xml"
-    rss.write_text("<rss version='2.0'><channel><title>x</title><item><title>t</title>"
-                   "</item></channel></rss>")
+    rss.write_text(
+        "<rss version='2.0'><channel><title>x</title><item><title>t</title></item></channel></rss>"
+    )
     result = runner.invoke(args=["import-wxr", str(rss)])
     assert result.exit_code == 1 and "not a WordPress export" in result.output
 

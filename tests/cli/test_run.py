@@ -30,20 +30,25 @@ def test_margins_run_serves_and_stops_cleanly_on_ctrl_c(tmp_path):
     log = tmp_path / "run.log"
     proc = subprocess.Popen(
         [sys.executable, "-c", "from service.cli import main; main()", "run", "--port", str(port)],
-        env=env, cwd=processes.ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        env=env,
+        cwd=processes.ROOT,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:
-        home = processes.wait_for(lambda: _get(f"http://127.0.0.1:{port}/"), timeout=60,
-                                  what="the web server")
+        home = processes.wait_for(
+            lambda: _get(f"http://127.0.0.1:{port}/"), timeout=60, what="the web server"
+        )
         assert "Why I write in the margins" in home
-        processes.wait_for(lambda: "ready." in log.read_text(), timeout=60,
-                           what="the worker to be ready")
+        processes.wait_for(
+            lambda: "ready." in log.read_text(), timeout=60, what="the worker to be ready"
+        )
         output = log.read_text()
         assert "password:" in output and "admin@example.com" in output
         assert (tmp_path / "home" / "margins.sqlite").exists()
         assert (tmp_path / "home" / "broker.sqlite").exists()
-        wal = (tmp_path / "home" / "margins.sqlite-wal")
+        wal = tmp_path / "home" / "margins.sqlite-wal"
         assert wal.exists(), "the database runs in WAL mode"
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends
         assert proc.wait(timeout=30) == 0

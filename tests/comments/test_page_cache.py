@@ -75,8 +75,9 @@ def test_spam_reject_restore_and_delete_each_change_the_page(client, issue, warm
 
 
 def test_worker_decision_shows_the_comment(client, issue, warm):
-    held = make_comment(issue, body="Waiting for the worker.", status="pending",
-                        moderation_due=True)
+    held = make_comment(
+        issue, body="Waiting for the worker.", status="pending", moderation_due=True
+    )
     assert "Waiting for the worker." not in page(client, issue)
     settings.put("moderation.require_known", False)
     db.session.commit()
@@ -136,9 +137,15 @@ def test_max_depth_setting_applies_at_once(client, issue, warm):
 
 def test_pending_comment_is_shown_only_to_its_author(app, client, issue, warm):
     author = app.test_client()
-    response = author.post(f"/issues/{issue.slug}/comments", data={
-        "author": "Penny", "email": "penny@example.net", "comment": "My pending words.",
-        "stamp": guards.form_stamp(issue.id, now=utcnow() - timedelta(seconds=30))})
+    response = author.post(
+        f"/issues/{issue.slug}/comments",
+        data={
+            "author": "Penny",
+            "email": "penny@example.net",
+            "comment": "My pending words.",
+            "stamp": guards.form_stamp(issue.id, now=utcnow() - timedelta(seconds=30)),
+        },
+    )
     assert response.status_code == 303
     mine = page(author, issue)
     assert "My pending words." in mine and "awaiting moderation" in mine
@@ -179,12 +186,15 @@ def test_comment_rows_bump_the_issue_version(app, issue):
     assert after == before + 1
     db.session.delete(db.session.get(Comment, comment.id))
     db.session.commit()
-    assert db.session.scalar(
-        db.select(Issue.comments_version).where(Issue.id == issue.id)) == before + 2
+    assert (
+        db.session.scalar(db.select(Issue.comments_version).where(Issue.id == issue.id))
+        == before + 2
+    )
 
 
 def _wxr(comments: list[tuple[int, str]]) -> str:
-    items = "".join(textwrap.dedent(f"""
+    items = "".join(
+        textwrap.dedent(f"""
         <wp:comment>
           <wp:comment_id>{cid}</wp:comment_id>
           <wp:comment_author>Importer {cid}</wp:comment_author>
@@ -193,7 +203,9 @@ def _wxr(comments: list[tuple[int, str]]) -> str:
           <wp:comment_content>{body}</wp:comment_content>
           <wp:comment_approved>1</wp:comment_approved>
           <wp:comment_parent>0</wp:comment_parent>
-        </wp:comment>""") for cid, body in comments)
+        </wp:comment>""")
+        for cid, body in comments
+    )
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
   xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/">

@@ -2,55 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from kombu.exceptions import OperationalError
-from sqlalchemy import select
 
 from service.comments import guards
-from service.core import queue, settings
+from service.core import settings
 from service.extensions import db
-from service.models import Comment
-from service.models.base import utcnow
 from service.moderation import feed
+from tests.comments.conftest import post_comment, stored
 from tests.factories import make_comment, make_issue
-
-
-def form_data(issue, **fields) -> dict:
-    """A filled-in comment form, as a person who took half a minute would send it."""
-    data = {
-        "author": "Rita Reader",
-        "email": "rita@example.net",
-        "url": "",
-        "comment": "A thoughtful point about margins.",
-        "stamp": guards.form_stamp(issue.id, now=utcnow() - timedelta(seconds=30)),
-    }
-    data.update(fields)
-    return data
-
-
-def post_comment(client, issue, **fields):
-    return client.post(f"/issues/{issue.slug}/comments", data=form_data(issue, **fields))
-
-
-def stored() -> list[Comment]:
-    db.session.expire_all()
-    return db.session.scalars(select(Comment).order_by(Comment.id)).all()
-
-
-@pytest.fixture
-def enqueued(monkeypatch) -> list[tuple]:
-    """Tasks the comment code enqueues (other areas' tasks, e.g. deliveries, are left out)."""
-    calls: list[tuple] = []
-
-    def record(name, *args, **kwargs):
-        if name.startswith(("moderation.", "comments.")):
-            calls.append((name, *args))
-        return True
-
-    monkeypatch.setattr(queue, "enqueue", record)
-    return calls
 
 
 def test_posted_comment_is_pending_and_the_feed_enqueues_its_moderation(app, client, enqueued):
@@ -192,23 +154,36 @@ def test_an_exact_duplicate_gets_a_409_page(app, client):
     assert len(stored()) == 1
 
 
-def test_duplicates_match_the_same_text_on_the_same_issue_from_the_same_name_or_email(
-        app, client):
+def test_duplicates_match_the_same_text_on_the_same_issue_from_the_same_name_or_email(app, client):
     settings.put("comments.flood_seconds", 0)
     db.session.commit()
     issue, other = make_issue("One"), make_issue("Two")
     make_comment(issue, body="Same words.", name="Rita", email="rita@example.net")
-    same_name = post_comment(client, issue, comment="Same words.", author="Rita",
-                             email="someone@example.net")
+    same_name = post_comment(
+        client, issue, comment="Same words.", author="Rita", email="someone@example.net"
+    )
     assert same_name.status_code == 409
-    assert post_comment(client, issue, comment="Same words.", author="Sam",
-                        email="sam@example.net").status_code == 303  # another reader
-    assert post_comment(client, other, comment="Same words.", author="Rita",
-                        email="rita@example.net").status_code == 303  # another issue
-    trashed = make_comment(issue, body="Taken back.", name="Rita", email="rita@example.net",
-                           status="trash")
-    assert post_comment(client, issue, comment=trashed.body_md, author="Rita",
-                        email="rita@example.net").status_code == 303  # trash does not count
+    assert (
+        post_comment(
+            client, issue, comment="Same words.", author="Sam", email="sam@example.net"
+        ).status_code
+        == 303
+    )  # another reader
+    assert (
+        post_comment(
+            client, other, comment="Same words.", author="Rita", email="rita@example.net"
+        ).status_code
+        == 303
+    )  # another issue
+    trashed = make_comment(
+        issue, body="Taken back.", name="Rita", email="rita@example.net", status="trash"
+    )
+    assert (
+        post_comment(
+            client, issue, comment=trashed.body_md, author="Rita", email="rita@example.net"
+        ).status_code
+        == 303
+    )  # trash does not count
     assert len(stored()) == 5
 
 
@@ -250,17 +225,18 @@ def test_a_moment_old_copy_of_the_issue_never_lets_a_post_through(app, client):
     issue = make_issue("Closing")
     assert post_comment(client, issue, comment="While open.").status_code == 303
     # another process closes comments; this one still holds a copy saying "open"
-    db.session.execute(db.text("UPDATE issues SET comments_open = false WHERE id = :id"),
-                       {"id": issue.id})
+    db.session.execute(
+        db.text("UPDATE issues SET comments_open = false WHERE id = :id"), {"id": issue.id}
+    )
     db.session.commit()
     response = post_comment(client, issue, comment="Too late.", email="late@example.net")
     assert response.status_code == 403
     assert "Comments on this entry are closed." in response.get_data(as_text=True)
-    db.session.execute(db.text("UPDATE issues SET status = 'draft' WHERE id = :id"),
-                       {"id": issue.id})
+    db.session.execute(
+        db.text("UPDATE issues SET status = 'draft' WHERE id = :id"), {"id": issue.id}
+    )
     db.session.commit()
-    assert post_comment(client, issue, comment="Gone.", email="gone@example.net"
-                        ).status_code == 404
+    assert post_comment(client, issue, comment="Gone.", email="gone@example.net").status_code == 404
     assert len(stored()) == 1
 
 

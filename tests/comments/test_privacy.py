@@ -15,7 +15,7 @@ from service.comments import data_requests, retention
 from service.extensions import db
 from service.models import Comment
 from service.models.base import utcnow
-from tests.comments.test_posting import enqueued, post_comment  # noqa: F401  (fixture)
+from tests.comments.conftest import post_comment
 from tests.factories import make_comment, make_issue
 
 SECRET_EMAIL = "zelda.q.private-7731@distinct-mail.example"
@@ -114,8 +114,10 @@ def test_spam_and_trash_are_purged_after_n_days(app):
 
 def _run_data_tasks(now=None) -> int:
     """What the worker does with the recorded requests (comments.send_data_link)."""
-    return sum(data_requests.send_link(i, now=now)
-               for i in data_requests.unsent_requests(older_than_seconds=-1, now=now))
+    return sum(
+        data_requests.send_link(i, now=now)
+        for i in data_requests.unsent_requests(older_than_seconds=-1, now=now)
+    )
 
 
 def _data_link(client, smtp, action: str) -> str:
@@ -167,13 +169,16 @@ def test_data_requests_for_unknown_addresses_send_nothing(app, client, smtp):
 
 
 def test_a_data_request_answers_the_same_for_any_address_and_mails_from_a_task(
-        app, client, smtp, enqueued):  # noqa: F811
+    app, client, smtp, enqueued
+):
     from tests.support.servers import free_port
 
     make_comment(make_issue(), body="Mine.", email=SECRET_EMAIL)
     app.config["SMTP_URL"] = f"smtp://127.0.0.1:{free_port()}"  # even with the mail server down
-    answers = [client.post("/comments/your-data", data={"email": email, "action": "export"})
-               for email in (SECRET_EMAIL, "nobody@example.net")]
+    answers = [
+        client.post("/comments/your-data", data={"email": email, "action": "export"})
+        for email in (SECRET_EMAIL, "nobody@example.net")
+    ]
     assert [a.status_code for a in answers] == [200, 200]
     assert answers[0].get_data(as_text=True) == answers[1].get_data(as_text=True)
     assert [name for name, *_ in enqueued] == ["comments.send_data_link"] * 2
@@ -183,7 +188,7 @@ def test_a_data_request_answers_the_same_for_any_address_and_mails_from_a_task(
     assert len(smtp.sink.to(SECRET_EMAIL)) == 1 and smtp.sink.to("nobody@example.net") == []
 
 
-def test_at_most_one_data_email_per_address_per_hour(app, client, smtp, enqueued):  # noqa: F811
+def test_at_most_one_data_email_per_address_per_hour(app, client, smtp, enqueued):
     make_comment(make_issue(), body="Mine.", email=SECRET_EMAIL)
     for action in ("export", "delete", "export"):
         client.post("/comments/your-data", data={"email": SECRET_EMAIL, "action": action})

@@ -16,7 +16,7 @@ from service.models import Comment, ReplySubscription, Subscriber
 from service.models.base import utcnow
 from service.moderation import actions, decisions
 from service.web.comments import COOKIE, COOKIE_PURPOSE
-from tests.comments.test_posting import enqueued, post_comment  # noqa: F401  (fixture)
+from tests.comments.conftest import post_comment
 from tests.factories import make_comment, make_issue
 from tests.support import processes
 
@@ -59,9 +59,9 @@ def _post_and_approve(client, issue, **fields) -> Comment:
 
 
 def test_no_confirmation_email_before_a_moderator_or_the_rules_approve(
-        app, client, smtp, enqueued, monkeypatch):  # noqa: F811
-    monkeypatch.setattr(queue, "enqueue", lambda name, *args, **kw: enqueued.append(
-        (name, *args)))
+    app, client, smtp, enqueued, monkeypatch
+):
+    monkeypatch.setattr(queue, "enqueue", lambda name, *args, **kw: enqueued.append((name, *args)))
     issue = make_issue()
     post_comment(client, issue, email=PARENT_EMAIL, notify_replies="1", comment="Buy pills.")
     held = db.session.scalars(select(Comment)).one()
@@ -77,10 +77,8 @@ def test_no_confirmation_email_before_a_moderator_or_the_rules_approve(
     assert ("comments.send_reply_optin", row.id) in enqueued
 
 
-def test_ticking_the_box_sends_one_confirmation_link(
-        app, client, smtp, enqueued, monkeypatch):  # noqa: F811
-    monkeypatch.setattr(queue, "enqueue", lambda name, *args, **kw: enqueued.append(
-        (name, *args)))
+def test_ticking_the_box_sends_one_confirmation_link(app, client, smtp, enqueued, monkeypatch):
+    monkeypatch.setattr(queue, "enqueue", lambda name, *args, **kw: enqueued.append((name, *args)))
     issue = make_issue()
     _post_and_approve(client, issue, email=PARENT_EMAIL, notify_replies="1")
     row = db.session.scalar(select(ReplySubscription))
@@ -92,7 +90,7 @@ def test_ticking_the_box_sends_one_confirmation_link(
     assert "Confirm" in message["Subject"]
 
 
-def test_a_lost_confirmation_enqueue_is_swept_up(app, client, smtp, enqueued):  # noqa: F811
+def test_a_lost_confirmation_enqueue_is_swept_up(app, client, smtp, enqueued):
     issue = make_issue()
     _post_and_approve(client, issue, email=PARENT_EMAIL, notify_replies="1")  # enqueue "lost"
     row = db.session.scalar(select(ReplySubscription))
@@ -194,9 +192,7 @@ def test_a_stop_link_cannot_confirm(app):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_a_posted_reply_is_moderated_by_a_real_worker_and_notifies(
-    app, client, smtp, run_worker
-):
+def test_a_posted_reply_is_moderated_by_a_real_worker_and_notifies(app, client, smtp, run_worker):
     run_worker(SMTP_URL=smtp.url)
     _confirmed()
     # Rae was approved before from this browser: moderation lets her follow-up through.
@@ -305,9 +301,15 @@ def test_no_transaction_is_open_while_talking_to_smtp(app, smtp, transactions_at
     issue, parent, reply = _thread()
     assert reply_notices.notify(reply.id) == 1
     other = make_comment(issue, parent=parent, body="Retry me.", email="x@example.net")
-    db.session.add(ReplyNotice(
-        comment_id=other.id, email=PARENT_EMAIL, status="pending", attempts=1,
-        sent_at=utcnow() - timedelta(hours=2)))
+    db.session.add(
+        ReplyNotice(
+            comment_id=other.id,
+            email=PARENT_EMAIL,
+            status="pending",
+            attempts=1,
+            sent_at=utcnow() - timedelta(hours=2),
+        )
+    )
     db.session.commit()
     assert reply_notices.retry_unsent() == 1
     optin = reply_consent.prepare_optin("newcomer@example.net")
@@ -316,12 +318,10 @@ def test_no_transaction_is_open_while_talking_to_smtp(app, smtp, transactions_at
     assert transactions_at_send == [False, False, False]
 
 
-def test_an_automatic_approval_sends_the_confirmation(
-        app, client, smtp, enqueued, monkeypatch):  # noqa: F811
+def test_an_automatic_approval_sends_the_confirmation(app, client, smtp, enqueued, monkeypatch):
     from service.core import settings
 
-    monkeypatch.setattr(queue, "enqueue", lambda name, *args, **kw: enqueued.append(
-        (name, *args)))
+    monkeypatch.setattr(queue, "enqueue", lambda name, *args, **kw: enqueued.append((name, *args)))
     settings.put("moderation.require_known", False)
     db.session.commit()
     issue = make_issue()

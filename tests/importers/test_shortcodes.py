@@ -27,17 +27,25 @@ LEFT_OVER = re.compile(r"\[(?:/?(?:gallery|caption|embed|vc_row)\b|foo a=1|bar /
 
 
 def _cases(group: str) -> list:
-    return [pytest.param(case, id=f"{case['test']}-{i}",
-                         marks=[pytest.mark.skip(reason=case["skip"])] if case["skip"] else [])
-            for i, case in enumerate(DATA[group])]
+    return [
+        pytest.param(
+            case,
+            id=f"{case['test']}-{i}",
+            marks=[pytest.mark.skip(reason=case["skip"])] if case["skip"] else [],
+        )
+        for i, case in enumerate(DATA[group])
+    ]
 
 
 @pytest.mark.parametrize("case", _cases("attributes"))
 def test_wordpress_attribute_case(case):
     text = case["input"]
     found = find_shortcodes(text)
-    named, positional = (found[0].attrs, list(found[0].positional)) if text.startswith("[") \
+    named, positional = (
+        (found[0].attrs, list(found[0].positional))
+        if text.startswith("[")
         else parse_attributes(text)
+    )
     assert (named, positional) == (case["named"], case["positional"])
 
 
@@ -75,19 +83,43 @@ def test_wordpress_unautop_case(case):
 
 
 def test_unautop_leaves_shortcodes_that_share_their_paragraph():
-    html = "<p>Look: [gallery ids=\"1\"]</p>\n<p>[gallery] and more</p>"
+    html = '<p>Look: [gallery ids="1"]</p>\n<p>[gallery] and more</p>'
     assert shortcode_unautop(html) == html
 
 
 # Which bracketed text is a shortcode, with no registry to ask.
 
-NOT_SHORTCODES = ["[sic]", "[1]", "[12]", "[citation needed]", "[simple boat]", "[x]",
-                  "[Editor's note: see below]", "[TOC]", "[a, b]", "[...]", "[ ]",
-                  "[note: x=5]", "[here's a=b]", "[url=http://example.com]link",
-                  "[[sic]]", "[^1]", "[/sic]"]
-SHORTCODES = ['[contact-form-7 id="5" title="Contact"]', "[foo /]", "[foo/]",
-              "[note]a remark[/note]", "[gallery]", "[vc_empty_space]", "[toc]",
-              "[wpforms id=12]", "[foo bar='baz']", "[et_pb_section fb_built=\"1\"]"]
+NOT_SHORTCODES = [
+    "[sic]",
+    "[1]",
+    "[12]",
+    "[citation needed]",
+    "[simple boat]",
+    "[x]",
+    "[Editor's note: see below]",
+    "[TOC]",
+    "[a, b]",
+    "[...]",
+    "[ ]",
+    "[note: x=5]",
+    "[here's a=b]",
+    "[url=http://example.com]link",
+    "[[sic]]",
+    "[^1]",
+    "[/sic]",
+]
+SHORTCODES = [
+    '[contact-form-7 id="5" title="Contact"]',
+    "[foo /]",
+    "[foo/]",
+    "[note]a remark[/note]",
+    "[gallery]",
+    "[vc_empty_space]",
+    "[toc]",
+    "[wpforms id=12]",
+    "[foo bar='baz']",
+    '[et_pb_section fb_built="1"]',
+]
 
 
 @pytest.mark.parametrize("text", NOT_SHORTCODES)
@@ -103,11 +135,17 @@ def test_tag_like_text_with_evidence_is_a_shortcode(text):
     assert len(find_shortcodes(text)) == 1
 
 
-@pytest.mark.parametrize("html", [
-    "<pre>[gallery ids=\"1\"]</pre>", "<code>[foo a=1]</code>", "<!-- [foo a=1] -->",
-    "<a title='[foo a=1]'>x</a>", "<script>x = '[foo a=1]'</script>",
-    "<textarea>[foo /]</textarea>",
-])
+@pytest.mark.parametrize(
+    "html",
+    [
+        '<pre>[gallery ids="1"]</pre>',
+        "<code>[foo a=1]</code>",
+        "<!-- [foo a=1] -->",
+        "<a title='[foo a=1]'>x</a>",
+        "<script>x = '[foo a=1]'</script>",
+        "<textarea>[foo /]</textarea>",
+    ],
+)
 def test_shortcodes_are_not_read_in_code_comments_or_attributes(html):
     assert find_shortcodes(html) == []
 
@@ -122,15 +160,21 @@ def test_attributes_quoted_three_ways_and_positional():
 def test_enclosing_self_closing_and_escaped_forms():
     found = find_shortcodes("[a x=1]in[/a] [b x=1 /] [[c x=1]] [d x=1]")
     assert [(s.name, s.content, s.escaped) for s in found] == [
-        ("a", "in", False), ("b", None, False), ("c", None, True), ("d", None, False)]
+        ("a", "in", False),
+        ("b", None, False),
+        ("c", None, True),
+        ("d", None, False),
+    ]
 
 
 # Unknown shortcodes: removed, content kept for enclosing ones, reported.
 
+
 def test_unknown_shortcodes_are_removed_and_reported():
     html, report = render_classic(
         'Write to us:\n\n[contact-form-7 id="1"]\n\nor here [contact-form-7 id="2" /]\n\n'
-        "[wpforms id=\"9\"]\n\nThanks.")
+        '[wpforms id="9"]\n\nThanks.'
+    )
     assert "[" not in html
     assert normalise(html) == normalise("<p>Write to us:</p><p>or here</p><p>Thanks.</p>")
     assert report == {"contact-form-7": 2, "wpforms": 1}
@@ -140,7 +184,8 @@ def test_unknown_shortcodes_are_removed_and_reported():
 def test_unknown_enclosing_shortcodes_keep_their_content():
     html, report = render_classic(
         "[vc_row]\n[vc_column]\nInside a column.\n\n[su_highlight]Bright[/su_highlight] text."
-        "\n[/vc_column]\n[/vc_row]")
+        "\n[/vc_column]\n[/vc_row]"
+    )
     assert normalise(html) == normalise("<p>Inside a column.</p><p>Bright text.</p>")
     assert report == {"vc_row": 1, "vc_column": 1, "su_highlight": 1}
 
@@ -151,10 +196,12 @@ def test_orphan_closing_tags_of_shortcodes_are_dropped():
 
 
 def test_escaped_shortcodes_stay_literal_once():
-    html, report = render_classic('[[gallery ids="1"]] and [[embed]https://youtu.be/abcdefghijk'
-                                  "[/embed]] and [[foo a=1]]")
+    html, report = render_classic(
+        '[[gallery ids="1"]] and [[embed]https://youtu.be/abcdefghijk[/embed]] and [[foo a=1]]'
+    )
     assert normalise(html) == normalise(
-        '<p>[gallery ids="1"] and [embed]https://youtu.be/abcdefghijk[/embed] and [foo a=1]</p>')
+        '<p>[gallery ids="1"] and [embed]https://youtu.be/abcdefghijk[/embed] and [foo a=1]</p>'
+    )
     assert not report
 
 
@@ -174,17 +221,20 @@ IMG = '<img src="https://blog.example/a.jpg" alt="A boat" width="300" />'
 def test_caption_with_linked_image():
     html, _ = render_classic(
         f'[caption id="attachment_5" align="alignleft" width="300"]'
-        f'<a href="https://blog.example/a.jpg">{IMG}</a> A boat on the lake[/caption]')
+        f'<a href="https://blog.example/a.jpg">{IMG}</a> A boat on the lake[/caption]'
+    )
     assert html.strip() == (
         '<figure class="wp-caption alignleft" id="attachment_5"><a href="https://blog.example/a.jpg">'
-        f'{IMG}</a><figcaption class="wp-caption-text">A boat on the lake</figcaption></figure>')
+        f'{IMG}</a><figcaption class="wp-caption-text">A boat on the lake</figcaption></figure>'
+    )
 
 
 def test_caption_attribute_form_and_defaults():
     html, _ = render_classic(f'Text.\n\n[caption caption="From the attribute"]{IMG}[/caption]')
     assert normalise(html) == normalise(
         f'<p>Text.</p><figure class="wp-caption alignnone">{IMG}'
-        '<figcaption class="wp-caption-text">From the attribute</figcaption></figure>')
+        '<figcaption class="wp-caption-text">From the attribute</figcaption></figure>'
+    )
 
 
 def test_caption_spanning_lines_has_no_leading_break():
@@ -210,19 +260,19 @@ ATTACHMENTS = {
 
 
 def test_gallery_of_ids():
-    html, report = render_classic('[gallery ids="2,1,99" columns="2" link="none"]',
-                                  ATTACHMENTS.get)
+    html, report = render_classic('[gallery ids="2,1,99" columns="2" link="none"]', ATTACHMENTS.get)
     assert html.strip() == (
         '<figure class="gallery gallery-columns-2">'
         '<figure class="gallery-item"><img src="https://blog.example/2.jpg" alt="Two"></figure>'
         '<figure class="gallery-item"><img src="https://blog.example/1.jpg" alt="Say &quot;'
         'cheese&quot;"><figcaption class="gallery-caption"><em>First</em></figcaption></figure>'
-        "</figure>")
+        "</figure>"
+    )
     assert report.missing == {99: 1} and not report
 
 
 def test_gallery_without_ids_shows_the_posts_attachments():
-    html, _ = render_classic("[gallery exclude=\"2\"]", ATTACHMENTS.get, attached=[1, 2])
+    html, _ = render_classic('[gallery exclude="2"]', ATTACHMENTS.get, attached=[1, 2])
     assert html.count('class="gallery-item"') == 1
     assert '<a href="https://blog.example/1.jpg"><img' in html
     assert 'gallery-columns-3"' in html
@@ -238,22 +288,25 @@ def test_gallery_with_nothing_to_show_is_removed_and_noted():
 
 def test_playlist_is_a_list_of_links():
     html, _ = render_classic('[playlist ids="1,2"]', ATTACHMENTS.get)
-    assert html.strip() == ('<ul class="wp-playlist"><li><a href="https://blog.example/1.jpg">'
-                            'Say &quot;cheese&quot;</a></li><li><a href="https://blog.example/2.jpg">'
-                            "Two</a></li></ul>")
+    assert html.strip() == (
+        '<ul class="wp-playlist"><li><a href="https://blog.example/1.jpg">'
+        'Say &quot;cheese&quot;</a></li><li><a href="https://blog.example/2.jpg">'
+        "Two</a></li></ul>"
+    )
 
 
 # Order: embeds, wpautop, shortcode_unautop, then shortcodes.
 
+
 def test_a_shortcode_alone_in_its_paragraph_is_not_wrapped():
     html, _ = render_classic('Intro.\n\n[gallery ids="1"]\n\nOutro.', ATTACHMENTS.get)
-    assert normalise(html).startswith("<p>Intro.</p><figure class=\"gallery")
+    assert normalise(html).startswith('<p>Intro.</p><figure class="gallery')
     assert "<p><figure" not in html
 
 
 def test_a_shortcode_alone_on_its_line_gets_its_own_block():
     html, _ = render_classic('Intro.\n[gallery ids="1"]\nOutro.', ATTACHMENTS.get)
-    assert normalise(html).startswith("<p>Intro.</p><figure class=\"gallery")
+    assert normalise(html).startswith('<p>Intro.</p><figure class="gallery')
     assert normalise(html).endswith("</figure><p>Outro.</p>")
 
 
@@ -263,20 +316,48 @@ def test_an_existing_p_does_not_stop_paragraphs_later_on():
 
 
 def test_block_editor_content_is_not_autopd():
-    content = ("<!-- wp:paragraph -->\n<p>Block one.</p>\n<!-- /wp:paragraph -->\n\n"
-               "<!-- wp:shortcode -->\n[gallery ids=\"2\"]\n<!-- /wp:shortcode -->")
+    content = (
+        "<!-- wp:paragraph -->\n<p>Block one.</p>\n<!-- /wp:paragraph -->\n\n"
+        '<!-- wp:shortcode -->\n[gallery ids="2"]\n<!-- /wp:shortcode -->'
+    )
     html, _ = render_classic(content, ATTACHMENTS.get)
     assert "<p>Block one.</p>\n<!-- /wp:paragraph -->" in html
     assert '<figure class="gallery gallery-columns-3"><figure class="gallery-item">' in html
     assert "<p><figure" not in html and "<br" not in html
 
 
-PIECES = st.sampled_from([
-    "[gallery]", '[caption width="1"]', "[/caption]", "<img src='https://b.example/i.jpg'>",
-    "[foo a=1]", "[/foo]", "[bar /]", "[sic]", "[vc_row]", "[/vc_row]", "text", "<p>", "</p>",
-    "<pre>", "</pre>", "<code>[x a=1]</code>", "https://youtu.be/dQw4w9WgXcQ", "\n", "\n\n",
-    "<!--more-->", "[embed]", "[/embed]", "<a href='x'>", "</a>", "]", "[", "<li>", "</li>",
-])
+PIECES = st.sampled_from(
+    [
+        "[gallery]",
+        '[caption width="1"]',
+        "[/caption]",
+        "<img src='https://b.example/i.jpg'>",
+        "[foo a=1]",
+        "[/foo]",
+        "[bar /]",
+        "[sic]",
+        "[vc_row]",
+        "[/vc_row]",
+        "text",
+        "<p>",
+        "</p>",
+        "<pre>",
+        "</pre>",
+        "<code>[x a=1]</code>",
+        "https://youtu.be/dQw4w9WgXcQ",
+        "\n",
+        "\n\n",
+        "<!--more-->",
+        "[embed]",
+        "[/embed]",
+        "<a href='x'>",
+        "</a>",
+        "]",
+        "[",
+        "<li>",
+        "</li>",
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None)

@@ -44,10 +44,19 @@ def _attachments(items: list[ET.Element]):
         if _wp(item, "post_type") != "attachment":
             continue
         ident = int(_wp(item, "post_id") or 0)
-        alt = next((_wp(m, "meta_value") for m in item if m.tag.endswith("}postmeta")
-                    and _wp(m, "meta_key") == "_wp_attachment_image_alt"), "")
-        found[ident] = (_wp(item, "attachment_url"), alt or item.findtext("title") or "",
-                        item.findtext(EXCERPT) or "")
+        alt = next(
+            (
+                _wp(m, "meta_value")
+                for m in item
+                if m.tag.endswith("}postmeta") and _wp(m, "meta_key") == "_wp_attachment_image_alt"
+            ),
+            "",
+        )
+        found[ident] = (
+            _wp(item, "attachment_url"),
+            alt or item.findtext("title") or "",
+            item.findtext(EXCERPT) or "",
+        )
         children[int(_wp(item, "post_parent") or 0)].append(ident)
     return found, children
 
@@ -91,8 +100,11 @@ def test_every_post_renders(posts):
 
 
 def test_no_literal_shortcode_is_left(posts):
-    left = [(p.file, p.post_id, find_shortcodes(p.html)[:1] or CORE_SHORTCODE.findall(p.html))
-            for p in posts if find_shortcodes(p.html) or CORE_SHORTCODE.search(p.html)]
+    left = [
+        (p.file, p.post_id, find_shortcodes(p.html)[:1] or CORE_SHORTCODE.findall(p.html))
+        for p in posts
+        if find_shortcodes(p.html) or CORE_SHORTCODE.search(p.html)
+    ]
     assert left == []
 
 

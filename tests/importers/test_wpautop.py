@@ -35,6 +35,7 @@ def test_enough_cases_are_ported_and_each_says_where_it_is_from():
 
 # The comparison itself must be able to fail.
 
+
 def test_normalise_is_strict_about_paragraphs():
     assert normalise("<p>a</p>\n<p>b</p>") != normalise("<p>a<br />\nb</p>")
     assert normalise("<p>a b</p>") != normalise("<p>a</p><p>b</p>")
@@ -53,10 +54,12 @@ def test_normalise_ignores_br_spelling_and_layout():
 
 # Rules of our own (including where we deliberately differ from WordPress).
 
+
 def test_an_existing_p_does_not_switch_the_rules_off():
     out = wpautop("<p>Intro, already marked up.</p>\n\nSecond paragraph\nwith a line break.")
     assert normalise(out) == normalise(
-        "<p>Intro, already marked up.</p><p>Second paragraph<br>with a line break.</p>")
+        "<p>Intro, already marked up.</p><p>Second paragraph<br>with a line break.</p>"
+    )
 
 
 def test_a_blank_line_inside_an_existing_p_starts_a_new_one():
@@ -82,12 +85,15 @@ def test_unterminated_pre_runs_to_the_end():
 
 
 def test_lists_and_tables_get_no_stray_breaks():
-    out = wpautop("<ul>\n<li>one</li>\n<li>two\nlines</li>\n</ul>\n<table>\n<tr>\n<td>a</td>\n"
-                  "<td>b</td>\n</tr>\n</table>\n<h2>Title</h2>\nText")
+    out = wpautop(
+        "<ul>\n<li>one</li>\n<li>two\nlines</li>\n</ul>\n<table>\n<tr>\n<td>a</td>\n"
+        "<td>b</td>\n</tr>\n</table>\n<h2>Title</h2>\nText"
+    )
     assert out.count("<br") == 1  # only the one inside "two\nlines"
     assert normalise(out) == normalise(
         "<ul><li>one</li><li>two<br>lines</li></ul><table><tr><td>a</td><td>b</td></tr></table>"
-        "<h2>Title</h2><p>Text</p>")
+        "<h2>Title</h2><p>Text</p>"
+    )
 
 
 def test_no_break_before_a_closing_heading_or_after_an_opening_one():
@@ -97,7 +103,8 @@ def test_no_break_before_a_closing_heading_or_after_an_opening_one():
 def test_blockquote_with_paragraphs():
     out = wpautop("<blockquote>First.\n\nSecond,\ncontinued.</blockquote>")
     assert normalise(out) == normalise(
-        "<blockquote><p>First.</p><p>Second,<br>continued.</p></blockquote>")
+        "<blockquote><p>First.</p><p>Second,<br>continued.</p></blockquote>"
+    )
 
 
 def test_comment_only_paragraph_is_not_wrapped():
@@ -144,11 +151,28 @@ def test_lone_shortcodes_are_wrapped_then_unwrapped_by_shortcode_unautop():
     out = wpautop('Intro\n\n[gallery ids="1,2"]\n\n[contact-form-7 id="3"]\n\nSee [foo a=1].')
     assert '<p>[gallery ids="1,2"]</p>' in out  # wpautop itself wraps them, as WordPress's does
     assert shortcode_unautop(out) == (
-        '<p>Intro</p>\n[gallery ids="1,2"][contact-form-7 id="3"]<p>See [foo a=1].</p>\n')
+        '<p>Intro</p>\n[gallery ids="1,2"][contact-form-7 id="3"]<p>See [foo a=1].</p>\n'
+    )
 
 
-WORDS = st.sampled_from(["word", "two words", "<em>em</em>", "<br>", "<div>", "</div>", "<p>",
-                         "</p>", "<li>", "<hr>", "<!-- c -->", "[gallery]", "a < b", "&amp;"])
+WORDS = st.sampled_from(
+    [
+        "word",
+        "two words",
+        "<em>em</em>",
+        "<br>",
+        "<div>",
+        "</div>",
+        "<p>",
+        "</p>",
+        "<li>",
+        "<hr>",
+        "<!-- c -->",
+        "[gallery]",
+        "a < b",
+        "&amp;",
+    ]
+)
 GAPS = st.sampled_from(["", " ", "\n", "\n\n", "\r\n", "\n \n"])
 
 

@@ -46,8 +46,10 @@ def newsletter(**extra: str) -> EmailMessage:
     msg = EmailMessage(policy=policy.SMTP)
     msg["From"] = "Margins <news@margins.test>"
     msg["To"] = "reader@example.test"
-    msg["Subject"] = ("Issue 12: a subject long enough that the email package folds it onto "
-                      "a second line — with a non-ASCII dash")
+    msg["Subject"] = (
+        "Issue 12: a subject long enough that the email package folds it onto "
+        "a second line — with a non-ASCII dash"
+    )
     msg["Date"] = "Tue, 01 Dec 2026 10:00:00 +0000"
     msg["Message-ID"] = make_msgid(domain="margins.test")
     for name, value in extra.items():
@@ -67,7 +69,8 @@ def test_crlf_message_arrives_byte_for_byte(postfix_relay):
     assert envelope.mail_from == "bounces@margins.test"
     assert envelope.rcpt_tos == ["reader@example.test"]
     assert without_received(envelope.original_content) == sent, (
-        f"sent:\n{sent!r}\narrived:\n{envelope.original_content!r}")
+        f"sent:\n{sent!r}\narrived:\n{envelope.original_content!r}"
+    )
 
 
 def test_a_message_without_date_or_message_id_is_not_completed(postfix_relay):
@@ -82,10 +85,15 @@ def test_a_message_without_date_or_message_id_is_not_completed(postfix_relay):
 
 @pytest.mark.parametrize("where", ["folded-header", "body-line"])
 def test_bare_lf_is_rejected(postfix_relay, where):
-    good = (b"From: news@margins.test\r\nTo: reader@example.test\r\n"
-            b"Subject: a subject\r\n folded properly\r\n\r\nline one\r\nline two\r\n")
-    bad = (good.replace(b"\r\n folded", b"\n folded") if where == "folded-header"
-           else good.replace(b"line one\r\n", b"line one\n"))
+    good = (
+        b"From: news@margins.test\r\nTo: reader@example.test\r\n"
+        b"Subject: a subject\r\n folded properly\r\n\r\nline one\r\nline two\r\n"
+    )
+    bad = (
+        good.replace(b"\r\n folded", b"\n folded")
+        if where == "folded-header"
+        else good.replace(b"line one\r\n", b"line one\n")
+    )
     assert bad.count(b"\n") == bad.count(b"\r\n") + 1
 
     with pytest.raises(smtplib.SMTPDataError) as caught:
@@ -118,8 +126,11 @@ def test_dot_lines_and_a_long_quoted_printable_line_arrive_intact(postfix_relay)
 def test_an_unencoded_1000_character_line_does_not_arrive_intact(postfix_relay):
     """Why the app must encode long lines: Postfix's smtp client splits them at 998."""
     assert postfix_relay.postfix.postconf("smtp_line_length_limit") == "998"
-    sent = (b"From: news@margins.test\r\nTo: reader@example.test\r\nSubject: long\r\n\r\n"
-            + LONG_LINE.encode() + b"\r\n")
+    sent = (
+        b"From: news@margins.test\r\nTo: reader@example.test\r\nSubject: long\r\n\r\n"
+        + LONG_LINE.encode()
+        + b"\r\n"
+    )
 
     postfix_relay.send(sent)
     (envelope,) = postfix_relay.wait_for()
@@ -144,9 +155,13 @@ def test_a_bare_cr_is_not_rejected_but_turned_into_a_space(postfix_relay):
 @pytest.mark.parametrize("protocol", ["lmtp", "smtp"])
 def test_reply_addresses_go_to_their_server_and_the_rest_to_the_relay(protocol):
     server_class, option = {"lmtp": (LMTPServer, "lmtp_for"), "smtp": (SMTPServer, "smtp_for")}[
-        protocol]
-    with (SMTPServer(servers.free_port()) as sink, server_class(servers.free_port()) as replies_at,
-          postfix_relay_to(sink, **{option: {"reply@replies.test": replies_at.port}}) as relay):
+        protocol
+    ]
+    with (
+        SMTPServer(servers.free_port()) as sink,
+        server_class(servers.free_port()) as replies_at,
+        postfix_relay_to(sink, **{option: {"reply@replies.test": replies_at.port}}) as relay,
+    ):
         replies = ["reply+c41-t9f@replies.test", "reply+7a2@replies.test"]
         others = ["moderator@replies.test", "reader@example.test"]
         msg = newsletter(**{"In-Reply-To": "<n1@margins.test>"})
@@ -156,9 +171,11 @@ def test_reply_addresses_go_to_their_server_and_the_rest_to_the_relay(protocol):
         assert relay.send(sent, "someone@example.test", replies + others) == {}
         (relayed,) = relay.wait_for()
         for address in replies:  # each one answered (LMTP wants one reply per recipient)
-            relay.postfix.wait_for_log(rf"/{protocol}\[\d+\]: \w+: to=<{re.escape(address)}>, "
-                                       rf"relay=127\.0\.0\.1\[127\.0\.0\.1\]:{replies_at.port},"
-                                       r".* status=sent")
+            relay.postfix.wait_for_log(
+                rf"/{protocol}\[\d+\]: \w+: to=<{re.escape(address)}>, "
+                rf"relay=127\.0\.0\.1\[127\.0\.0\.1\]:{replies_at.port},"
+                r".* status=sent"
+            )
 
         assert sorted(relayed.rcpt_tos) == sorted(others)
         delivered = replies_at.sink.envelopes
@@ -167,8 +184,10 @@ def test_reply_addresses_go_to_their_server_and_the_rest_to_the_relay(protocol):
 
 
 def need_postfix() -> None:
-    servers.require(ensure_installed() and os.geteuid() == 0,
-                    "a private Postfix (apt-get install postfix; run as root)")
+    servers.require(
+        ensure_installed() and os.geteuid() == 0,
+        "a private Postfix (apt-get install postfix; run as root)",
+    )
 
 
 def test_two_instances_are_private_and_leave_nothing_behind():
@@ -184,8 +203,11 @@ def test_two_instances_are_private_and_leave_nothing_behind():
             root_a, root_b, pids = a.root, b.root, (a.master_pid, b.master_pid)
             for postfix, subject in ((a, "to a"), (b, "to b")):
                 with postfix.client() as client:
-                    client.sendmail("s@margins.test", ["r@example.test"],
-                                    f"Subject: {subject}\r\n\r\nhi\r\n".encode())
+                    client.sendmail(
+                        "s@margins.test",
+                        ["r@example.test"],
+                        f"Subject: {subject}\r\n\r\nhi\r\n".encode(),
+                    )
             wait_for(sink_a.sink, 1, postfix=a)
             wait_for(sink_b.sink, 1, postfix=b)
             time.sleep(0.3)  # a stray cross-delivery would have arrived by now
@@ -209,8 +231,9 @@ def test_two_instances_are_private_and_leave_nothing_behind():
 def test_a_loopback_exemption_is_caught_at_startup():
     """Postfix's default exclusions ($mynetworks) would exempt us: start() must refuse that."""
     need_postfix()
-    postfix = PrivatePostfix(servers.free_port(),
-                             settings={"smtpd_forbid_bare_newline_exclusions": "$mynetworks"})
+    postfix = PrivatePostfix(
+        servers.free_port(), settings={"smtpd_forbid_bare_newline_exclusions": "$mynetworks"}
+    )
     with pytest.raises(PostfixError, match="smtpd_forbid_bare_newline is not in force") as e:
         postfix.start()
     assert "250" in str(e.value), str(e.value)
@@ -246,7 +269,7 @@ def _live_group(pgid: int) -> list[str]:
             stat = Path(entry.path, "stat").read_text()
         except OSError:
             continue
-        state, _ppid, pgrp = stat[stat.rfind(")") + 2:].split()[:3]
+        state, _ppid, pgrp = stat[stat.rfind(")") + 2 :].split()[:3]
         if int(pgrp) == pgid and state not in ("Z", "X"):
-            found.append(stat[:stat.rfind(")") + 1])
+            found.append(stat[: stat.rfind(")") + 1])
     return found

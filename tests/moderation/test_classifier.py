@@ -11,14 +11,18 @@ from service.models import ClassifierToken
 from service.moderation import classifier
 from tests.factories import make_comment, make_issue
 
-SPAM = ["Cheap pills online, buy now at https://pills.example/buy best price",
-        "Best casino bonus, win money fast https://casino.example/win",
-        "Buy cheap replica watches https://replica.example discount",
-        "Earn money fast from home, click https://cash.example now"]
-HAM = ["I disagree with the part about managers; in my team it worked the other way.",
-       "Thank you for this essay. The section on hiring made me rethink my interviews.",
-       "Could you say more about the enabler role? I am not sure I follow the argument.",
-       "Lovely piece. My father said the same about his first job in the seventies."]
+SPAM = [
+    "Cheap pills online, buy now at https://pills.example/buy best price",
+    "Best casino bonus, win money fast https://casino.example/win",
+    "Buy cheap replica watches https://replica.example discount",
+    "Earn money fast from home, click https://cash.example now",
+]
+HAM = [
+    "I disagree with the part about managers; in my team it worked the other way.",
+    "Thank you for this essay. The section on hiring made me rethink my interviews.",
+    "Could you say more about the enabler role? I am not sure I follow the argument.",
+    "Lovely piece. My father said the same about his first job in the seventies.",
+]
 
 
 @pytest.fixture
@@ -33,11 +37,24 @@ def _train(issue, texts, label):
 
 
 def test_features_cover_body_name_website_and_link_domains(issue):
-    comment = make_comment(issue, body="Great deals at https://www.shop.example/x today",
-                           name="Cheap Watches", author_url="http://promo.example.biz")
+    comment = make_comment(
+        issue,
+        body="Great deals at https://www.shop.example/x today",
+        name="Cheap Watches",
+        author_url="http://promo.example.biz",
+    )
     features = classifier.tokens(comment)
-    assert {"great", "deals", "today", "name:cheap", "name:watches", "site:promo.example.biz",
-            "tld:biz", "link:shop.example", "links:1"} <= features
+    assert {
+        "great",
+        "deals",
+        "today",
+        "name:cheap",
+        "name:watches",
+        "site:promo.example.biz",
+        "tld:biz",
+        "link:shop.example",
+        "links:1",
+    } <= features
 
 
 def test_an_untrained_classifier_is_unsure_and_does_not_act(issue):

@@ -175,8 +175,14 @@ def test_edit_rerenders_and_retrains(issue):
     comment = make_comment(issue, body="Old words")
     classifier.learn(comment, "ham")
     db.session.commit()
-    actions.edit(comment.id, "bob@example.com", "Rita", "rita@example.net", "",
-                    "New *words* <script>x</script>")
+    actions.edit(
+        comment.id,
+        "bob@example.com",
+        "Rita",
+        "rita@example.net",
+        "",
+        "New *words* <script>x</script>",
+    )
     fresh = _fresh(comment.id)
     assert "<em>words</em>" in fresh.body_html and "<script" not in fresh.body_html
     from service.models import ClassifierToken
@@ -216,8 +222,10 @@ def test_approval_and_holding_enqueue_what_follows_after_the_commit(issue, monke
     held = _pending(issue)
     decisions.moderate_comment(held.id)
     actions.act("approve", [held.id], "bob@example.com")
-    assert sent == [("moderation.notify_moderators", (), None),
-                    ("comments.notify_replies", (held.id,), "approved")]
+    assert sent == [
+        ("moderation.notify_moderators", (), None),
+        ("comments.notify_replies", (held.id,), "approved"),
+    ]
 
 
 def test_train_from_history_learns_existing_decisions_once(issue, runner):
@@ -252,14 +260,19 @@ def test_an_uncertain_classifier_score_holds_even_a_known_commenter(issue):
     assert fresh.status == "pending" and "(uncertain)" in fresh.decision_reasons
     settings.put("moderation.hold_threshold", 1.0)  # holding by score switched off
     db.session.commit()
-    assert decisions.moderate_comment(_pending(issue, body=SPAMMY + " again",
-                                                author_token="tok").id) == "approved"
+    assert (
+        decisions.moderate_comment(_pending(issue, body=SPAMMY + " again", author_token="tok").id)
+        == "approved"
+    )
 
 
 def test_edit_refuses_an_invalid_email_or_a_header_injection(issue):
     comment = make_comment(issue, body="Words", email="rita@example.net")
-    for bad in ("not an address", "rita@example.net\r\nBcc: all@example.org",
-                "rita@example.net\nBcc: all@example.org"):
+    for bad in (
+        "not an address",
+        "rita@example.net\r\nBcc: all@example.org",
+        "rita@example.net\nBcc: all@example.org",
+    ):
         with pytest.raises(actions.ModerationError):
             actions.edit(comment.id, "bob@example.com", "Rita", bad, "", "Words")
     assert _fresh(comment.id).author_email == "rita@example.net"

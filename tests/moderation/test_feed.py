@@ -22,15 +22,18 @@ def issue(app):
 
 
 def _due(issue, n: int) -> list[int]:
-    return [make_comment(issue, status="pending", moderation_due=True, body=f"Comment {i}").id
-            for i in range(n)]
+    return [
+        make_comment(issue, status="pending", moderation_due=True, body=f"Comment {i}").id
+        for i in range(n)
+    ]
 
 
 @pytest.fixture
 def sent(monkeypatch) -> list[tuple]:
     calls: list[tuple] = []
-    monkeypatch.setattr(queue, "enqueue", lambda name, *args, **kw: calls.append((name, *args))
-                        or True)
+    monkeypatch.setattr(
+        queue, "enqueue", lambda name, *args, **kw: calls.append((name, *args)) or True
+    )
     return calls
 
 

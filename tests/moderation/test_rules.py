@@ -42,8 +42,14 @@ def test_a_token_of_a_spam_comment_does_not_count(issue):
 
 def test_name_and_email_alone_never_make_a_known_commenter(issue):
     make_comment(issue, status="approved", name="Rita Reader", email="rita@example.net")
-    copycat = make_comment(issue, status="pending", name="Rita Reader",
-                           email="rita@example.net", body="Buy now.", author_token="other")
+    copycat = make_comment(
+        issue,
+        status="pending",
+        name="Rita Reader",
+        email="rita@example.net",
+        body="Buy now.",
+        author_token="other",
+    )
     assert rules.evaluate(copycat).known == ""
 
 
@@ -51,8 +57,13 @@ def test_a_typed_subscriber_email_with_an_approved_comment_is_not_known(issue):
     make_comment(issue, status="approved", email="rita@example.net", author_token="rita-tok")
     db.session.add(Subscriber(email="rita@example.net", status="active"))
     db.session.commit()
-    impostor = make_comment(issue, status="pending", email="Rita@Example.net", body="Buy now.",
-                            author_token="impostor-tok")
+    impostor = make_comment(
+        issue,
+        status="pending",
+        email="Rita@Example.net",
+        body="Buy now.",
+        author_token="impostor-tok",
+    )
     assert rules.evaluate(impostor).known == ""
 
 
@@ -66,8 +77,9 @@ def test_an_unconfirmed_subscriber_email_is_not_verified(issue):
 
 def test_two_links_including_bare_urls_hold(issue):
     one = make_comment(issue, status="pending", body="See [this](https://a.example/x).")
-    two = make_comment(issue, status="pending",
-                       body="See [this](https://a.example/x) and www.b.example/y")
+    two = make_comment(
+        issue, status="pending", body="See [this](https://a.example/x) and www.b.example/y"
+    )
     assert rules.evaluate(one).hold == []
     assert rules.evaluate(two).hold == ["2 links (holding at 2)"]
 
@@ -83,18 +95,26 @@ def test_moderation_words_hold_and_disallowed_words_spam_in_any_field(issue):
 
 
 def test_banned_email_domain_and_ip_range_are_spam(issue):
-    _set(banned_emails=["bad@example.org"], banned_domains=["spam.example"],
-         banned_ips=["198.51.100.0/24", "not-an-ip", "2001:db8::/32"])
-    assert rules.evaluate(make_comment(issue, status="pending", email="BAD@example.org")).spam \
-        == ["banned email bad@example.org"]
-    assert rules.evaluate(make_comment(issue, status="pending", email="x@mail.spam.example")) \
-        .spam == ["banned domain spam.example"]
-    assert rules.evaluate(make_comment(issue, status="pending", author_ip="198.51.100.77")) \
-        .spam == ["banned IP range 198.51.100.0/24"]
-    assert rules.evaluate(make_comment(issue, status="pending", author_ip="2001:db8::1")) \
-        .spam == ["banned IP range 2001:db8::/32"]
-    assert rules.evaluate(make_comment(issue, status="pending", author_ip="198.51.101.1")) \
-        .spam == []
+    _set(
+        banned_emails=["bad@example.org"],
+        banned_domains=["spam.example"],
+        banned_ips=["198.51.100.0/24", "not-an-ip", "2001:db8::/32"],
+    )
+    assert rules.evaluate(make_comment(issue, status="pending", email="BAD@example.org")).spam == [
+        "banned email bad@example.org"
+    ]
+    assert rules.evaluate(
+        make_comment(issue, status="pending", email="x@mail.spam.example")
+    ).spam == ["banned domain spam.example"]
+    assert rules.evaluate(
+        make_comment(issue, status="pending", author_ip="198.51.100.77")
+    ).spam == ["banned IP range 198.51.100.0/24"]
+    assert rules.evaluate(make_comment(issue, status="pending", author_ip="2001:db8::1")).spam == [
+        "banned IP range 2001:db8::/32"
+    ]
+    assert (
+        rules.evaluate(make_comment(issue, status="pending", author_ip="198.51.101.1")).spam == []
+    )
 
 
 def test_hold_all_holds_even_known_commenters(issue):
@@ -105,9 +125,16 @@ def test_hold_all_holds_even_known_commenters(issue):
 
 
 def test_settings_page_values_are_validated(app):
-    form = {"max_links": "3", "notify_interval_minutes": "5", "link_days": "3",
-            "classifier_min_trained": "20", "spam_threshold": "0.98",
-            "banned_ips": "10.0.0.0/8\n\n", "words": " casino \nloan", "require_known": "1"}
+    form = {
+        "max_links": "3",
+        "notify_interval_minutes": "5",
+        "link_days": "3",
+        "classifier_min_trained": "20",
+        "spam_threshold": "0.98",
+        "banned_ips": "10.0.0.0/8\n\n",
+        "words": " casino \nloan",
+        "require_known": "1",
+    }
     rule_settings.configure(form, "alice@example.com")
     assert settings.get("moderation.words") == ["casino", "loan"]
     assert settings.get("moderation.banned_ips") == ["10.0.0.0/8"]

@@ -49,13 +49,15 @@ Status: {code}
 
 
 def dsn(to: str, code: str = "5.1.1") -> bytes:
-    return DSN.format(to=to, code=code, report="delivery-status",
-                      part="message/delivery-status").encode()
+    return DSN.format(
+        to=to, code=code, report="delivery-status", part="message/delivery-status"
+    ).encode()
 
 
 def arf(to: str) -> bytes:
-    return DSN.format(to=to, code="", report="feedback-report",
-                      part="message/feedback-report").encode()
+    return DSN.format(
+        to=to, code="", report="feedback-report", part="message/feedback-report"
+    ).encode()
 
 
 def test_verp_address_names_its_subscriber_and_cannot_be_forged(app):
@@ -111,10 +113,14 @@ def test_webhook_needs_the_secret_and_accepts_dsn_or_json(client, app):
     assert client.post("/webhooks/bounces", data=raw).status_code == 403
     assert client.post("/webhooks/bounces?token=wrong", data=raw).status_code == 403
     assert status(sub) == "active"
-    ok = client.post("/webhooks/bounces", data=raw,
-                     headers={"X-Margins-Token": "hook-secret-0123456789",
-                              "Content-Type": "message/rfc822"})
+    ok = client.post(
+        "/webhooks/bounces",
+        data=raw,
+        headers={"X-Margins-Token": "hook-secret-0123456789", "Content-Type": "message/rfc822"},
+    )
     assert ok.json == {"outcome": "bounced"} and status(sub) == "bounced"
-    event = client.post("/webhooks/bounces?token=hook-secret-0123456789",
-                        json={"type": "complaint", "recipient": "c@example.com"})
+    event = client.post(
+        "/webhooks/bounces?token=hook-secret-0123456789",
+        json={"type": "complaint", "recipient": "c@example.com"},
+    )
     assert event.json == {"outcome": "complained"} and status(other) == "complained"

@@ -19,10 +19,16 @@ from tests.factories import make_issue
 from tests.support import servers
 
 
-def add_subscriber(email: str, status: str = "active", mode: str = "issue",
-                   name: str = "") -> Subscriber:
-    sub = Subscriber(email=email, name=name, status=status, delivery=mode,
-                     confirmed_at=utcnow() - timedelta(days=30) if status == "active" else None)
+def add_subscriber(
+    email: str, status: str = "active", mode: str = "issue", name: str = ""
+) -> Subscriber:
+    sub = Subscriber(
+        email=email,
+        name=name,
+        status=status,
+        delivery=mode,
+        confirmed_at=utcnow() - timedelta(days=30) if status == "active" else None,
+    )
     db.session.add(sub)
     db.session.commit()
     return sub
@@ -41,9 +47,12 @@ def the_send(issue) -> Send:
 
 
 def rows(send: Send) -> list[Delivery]:
-    return db.session.scalars(select(Delivery).where(Delivery.send_id == send.id)
-                              .order_by(Delivery.id).execution_options(populate_existing=True)
-                              ).all()
+    return db.session.scalars(
+        select(Delivery)
+        .where(Delivery.send_id == send.id)
+        .order_by(Delivery.id)
+        .execution_options(populate_existing=True)
+    ).all()
 
 
 def test_publishing_emails_each_active_issue_subscriber_once(app, smtp):
@@ -81,8 +90,12 @@ def test_issue_email_carries_the_bulk_and_unsubscribe_headers(app, smtp):
     assert "View in browser" in html and "<style" not in html and 'style="' in html
     assert "/subscribe/preferences/" in text and "/unsubscribe/" in text
     client = app.test_client()
-    assert client.post(one_click.replace("http://margins.test", ""),
-                       data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    assert (
+        client.post(
+            one_click.replace("http://margins.test", ""), data={"List-Unsubscribe": "One-Click"}
+        ).status_code
+        == 200
+    )
     assert db.session.get(Subscriber, sub.id, populate_existing=True).status == "unsubscribed"
 
 
@@ -124,8 +137,10 @@ def test_user_unknown_marks_the_subscriber_bounced_and_other_5xx_only_fails(app,
     sending.drain(send.id)
     status = {r.subscriber_id: r.status for r in rows(send)}
     assert status == {gone.id: "failed", blocked.id: "failed", fine.id: "sent"}
-    subs = {s.id: s.status for s in db.session.scalars(
-        select(Subscriber).execution_options(populate_existing=True))}
+    subs = {
+        s.id: s.status
+        for s in db.session.scalars(select(Subscriber).execution_options(populate_existing=True))
+    }
     assert subs[gone.id] == "bounced" and subs[blocked.id] == "active"
 
 
@@ -135,8 +150,13 @@ def test_unreachable_server_leaves_rows_queued_for_a_later_retry(app):
     add_subscriber("b@example.com")
     send = the_send(make_issue("Nobody home"))
     assert sending.drain(send.id) == 0
-    assert all(r.status == "queued" and r.attempts == 1 and r.retry_at > utcnow()
-               and "Connection" in r.last_error for r in rows(send))
+    assert all(
+        r.status == "queued"
+        and r.attempts == 1
+        and r.retry_at > utcnow()
+        and "Connection" in r.last_error
+        for r in rows(send)
+    )
 
 
 def test_errors_pause_the_send_and_resume_sends_the_rest_exactly_once(app, smtp):
@@ -156,9 +176,16 @@ def test_errors_pause_the_send_and_resume_sends_the_rest_exactly_once(app, smtp)
     sweeps.resume(send.id, "alice@example.com")
     sending.drain(send.id)
     assert sorted(m["To"] for m in smtp.sink.messages) == sorted(
-        f"Reader {i} <reader{i}@example.com>" for i in range(6))
-    assert ledger.progress(send.id) | {} == {"queued": 0, "sending": 0, "sent": 6,
-                                                "failed": 0, "total": 6, "done": 6}
+        f"Reader {i} <reader{i}@example.com>" for i in range(6)
+    )
+    assert ledger.progress(send.id) | {} == {
+        "queued": 0,
+        "sending": 0,
+        "sent": 6,
+        "failed": 0,
+        "total": 6,
+        "done": 6,
+    }
 
 
 def test_lease_sweep_returns_claims_of_a_dead_worker(app):
@@ -222,10 +249,12 @@ def test_send_rate_bucket_in_redis(app):
 
     redis.Redis.from_url(servers.REDIS_URL).delete("margins:sendrate:redis-test")
     now = [1000.0]
-    first = sendrate.Bucket("redis-test", rate=4, burst=4, clock=lambda: now[0],
-                            url=servers.REDIS_URL)
-    second = sendrate.Bucket("redis-test", rate=4, burst=4, clock=lambda: now[0],
-                             url=servers.REDIS_URL)
+    first = sendrate.Bucket(
+        "redis-test", rate=4, burst=4, clock=lambda: now[0], url=servers.REDIS_URL
+    )
+    second = sendrate.Bucket(
+        "redis-test", rate=4, burst=4, clock=lambda: now[0], url=servers.REDIS_URL
+    )
     assert first.take(4) == 4 and second.take(1) == 0
     now[0] += 1.0
     assert second.take(4) == 4

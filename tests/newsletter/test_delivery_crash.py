@@ -40,18 +40,23 @@ def start(tmp_path, db_url, broker, smtp, name):
 
 @pytest.mark.slow
 def test_kill_9_mid_send_then_restart_delivers_each_subscriber_exactly_once(
-        app, smtp, tmp_path, db_url, broker):
+    app, smtp, tmp_path, db_url, broker
+):
     for i in range(N):
-        db.session.add(Subscriber(email=f"r{i:03d}@example.com", status="active",
-                                  confirmed_at=utcnow()))
+        db.session.add(
+            Subscriber(email=f"r{i:03d}@example.com", status="active", confirmed_at=utcnow())
+        )
     settings.put("newsletter.batch_size", 20)
     db.session.commit()
     smtp.sink.reply = lambda envelope: time.sleep(0.01)  # a server slow enough to kill mid-send
     first = start(tmp_path, db_url, broker, smtp, "worker-1")
     try:
         make_issue("Exactly once")  # commits the ledger rows, then enqueues the drain tasks
-        processes.wait_for(lambda: len(smtp.sink.messages) >= 40, timeout=90,
-                           what="the first worker to send some messages")
+        processes.wait_for(
+            lambda: len(smtp.sink.messages) >= 40,
+            timeout=90,
+            what="the first worker to send some messages",
+        )
         processes.stop(first, signal.SIGKILL)
         db.session.commit()
         at_kill = len(smtp.sink.messages)

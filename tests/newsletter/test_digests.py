@@ -23,9 +23,13 @@ def mail_to(app, smtp):
 
 
 def reader(email: str, mode: str, days: float = 30) -> Subscriber:
-    sub = Subscriber(email=email, status="active", delivery=mode,
-                     confirmed_at=MONDAY_9 - timedelta(days=days),
-                     created_at=MONDAY_9 - timedelta(days=days))
+    sub = Subscriber(
+        email=email,
+        status="active",
+        delivery=mode,
+        confirmed_at=MONDAY_9 - timedelta(days=days),
+        created_at=MONDAY_9 - timedelta(days=days),
+    )
     db.session.add(sub)
     db.session.commit()
     return sub
@@ -54,7 +58,9 @@ def test_periods_fall_due_at_the_configured_day_and_hour(app):
     db.session.commit()
     assert digests.due_periods(MONDAY_9) == []
     assert digests.due_periods(MONDAY_9 + timedelta(days=4, hours=9)) == [
-        ("daily", "2026-11-27"), ("weekly", "2026-W48")]
+        ("daily", "2026-11-27"),
+        ("weekly", "2026-W48"),
+    ]
 
 
 def test_periods_follow_the_site_time_zone(app):
@@ -70,8 +76,7 @@ def test_weekly_digest_lists_new_issues_and_the_most_discussed_comment_once(mail
     new = issue_at("Fresh thinking", MONDAY_9 - timedelta(days=2))
     ago = (datetime.now(UTC) - MONDAY_9).total_seconds() / 60  # minutes since "now"
     quiet = make_comment(new, body="Just a note.", minutes_ago=ago + 60)
-    lively = make_comment(new, body="A contested claim.", name="Lively Larry",
-                          minutes_ago=ago + 90)
+    lively = make_comment(new, body="A contested claim.", name="Lively Larry", minutes_ago=ago + 90)
     for n in range(2):
         make_comment(new, body=f"Reply {n}", parent=lively, minutes_ago=ago + 30)
     mail_to.sink.messages.clear()  # the issue emails themselves
@@ -140,6 +145,9 @@ def test_a_reader_who_leaves_while_the_digest_is_sending_gets_none(mail_to, app)
     mail_to.sink.reply = reply
     run(MONDAY_9)
     assert [m["To"] for m in mail_to.sink.messages] == ["stays@example.com"]
-    row = db.session.scalar(select(Delivery).where(Delivery.subscriber_id == leaver_id)
-                            .execution_options(populate_existing=True))
+    row = db.session.scalar(
+        select(Delivery)
+        .where(Delivery.subscriber_id == leaver_id)
+        .execution_options(populate_existing=True)
+    )
     assert row.status == "failed" and "unsubscribed" in row.last_error

@@ -30,8 +30,11 @@ def subscribe_form(client, email: str, name: str = "", **extra):
 
 
 def subscriber(email: str) -> Subscriber | None:
-    return db.session.scalar(select(Subscriber).where(Subscriber.email == email)
-                             .execution_options(populate_existing=True))
+    return db.session.scalar(
+        select(Subscriber)
+        .where(Subscriber.email == email)
+        .execution_options(populate_existing=True)
+    )
 
 
 def link(message, pattern: str) -> str:
@@ -42,7 +45,7 @@ def link(message, pattern: str) -> str:
 def main(html: bytes) -> str:
     """The page's <main>, without per-request tokens."""
     page = html.decode()
-    page = page[page.index("<main>"):page.index("</main>")]
+    page = page[page.index("<main>") : page.index("</main>")]
     return re.sub(r'value="[^"]*"', "", page)
 
 
@@ -93,8 +96,10 @@ def test_one_reminder_after_24_hours_if_the_link_was_not_used(app, mail_to):
     confirmations.sweep(now=start + timedelta(hours=25))
     confirmations.sweep(now=start + timedelta(hours=30))
     subjects = [m["Subject"] for m in mail_to.sink.messages]
-    assert subjects == ["Confirm your subscription to Margins Test",
-                        "Reminder: confirm your subscription to Margins Test"]
+    assert subjects == [
+        "Confirm your subscription to Margins Test",
+        "Reminder: confirm your subscription to Margins Test",
+    ]
     confirm = link(mail_to.sink.messages[1], "subscribe/confirm")
     app.test_client().post(confirm)
     assert subscriber("slow@example.com").status == "active"
@@ -109,11 +114,14 @@ def test_no_reminder_once_confirmed(app, mail_to):
     assert len(mail_to.sink.messages) == 1
 
 
-@pytest.mark.parametrize("email,name", [
-    ("eve@example.com\r\nBcc: victim@example.org", ""),
-    ("eve@example.com\nBcc: victim@example.org", ""),
-    ("eve@example.com", "Eve\r\nBcc: victim@example.org"),
-])
+@pytest.mark.parametrize(
+    "email,name",
+    [
+        ("eve@example.com\r\nBcc: victim@example.org", ""),
+        ("eve@example.com\nBcc: victim@example.org", ""),
+        ("eve@example.com", "Eve\r\nBcc: victim@example.org"),
+    ],
+)
 def test_header_injection_in_email_or_name_is_refused(client, mail_to, email, name):
     response = subscribe_form(client, email, name)
     assert response.status_code == 400 and b"line breaks" in response.data
@@ -148,8 +156,7 @@ def test_one_click_post_needs_no_cookie_or_csrf_and_get_changes_nothing(app, mai
     assert client.post(f"/unsubscribe/{token}").status_code == 400  # the page's form needs CSRF
     assert subscriber("leaver@example.com").status == "active"
     fresh = app.test_client(use_cookies=False)
-    response = fresh.post(f"/unsubscribe/{token}/one-click",
-                          data={"List-Unsubscribe": "One-Click"})
+    response = fresh.post(f"/unsubscribe/{token}/one-click", data={"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200
     assert subscriber("leaver@example.com").status == "unsubscribed"
 

@@ -17,7 +17,7 @@ from tests.factories import make_issue
 def test_markdown_renders_structure_and_strips_scripts():
     html = markdown_to_html(
         "## Heading\n\n- one\n- two\n\n> quoted\n\n*em* [link](https://example.org)\n\n"
-        "<script>alert(1)</script><a href=\"javascript:alert(1)\">x</a>"
+        '<script>alert(1)</script><a href="javascript:alert(1)">x</a>'
         "<img src=x onerror=alert(1)>"
     )
     assert "<h2>Heading</h2>" in html
@@ -85,8 +85,9 @@ def test_unpublish_hides_the_issue_again(app, client):
 
 
 def test_related_prefers_same_category_and_similar_words(app):
-    base = make_issue("Gardening notes", body="Tomatoes, soil, compost and seedlings.",
-                      category="Garden")
+    base = make_issue(
+        "Gardening notes", body="Tomatoes, soil, compost and seedlings.", category="Garden"
+    )
     similar = make_issue("Compost", body="Compost, soil and tomatoes again.", category="Garden")
     make_issue("Taxes", body="Quarterly filings and receipts.", category="Money")
     found = related.related(base)

@@ -13,8 +13,9 @@ from tests.factories import make_comment, make_issue
 
 def _subscriber(email, confirmed_days_ago, unsubscribed_days_ago=None):
     now = utcnow()
-    sub = Subscriber(email=email, status="active", confirmed_at=now - timedelta(
-        days=confirmed_days_ago))
+    sub = Subscriber(
+        email=email, status="active", confirmed_at=now - timedelta(days=confirmed_days_ago)
+    )
     if unsubscribed_days_ago is not None:
         sub.status = "unsubscribed"
         sub.unsubscribed_at = now - timedelta(days=unsubscribed_days_ago)
@@ -51,4 +52,4 @@ def test_dashboard_shows_charts_pending_and_worker_health(admin_client):
     maintenance.heartbeat("beat")
     page = admin_client.get("/admin/").get_data(as_text=True)
     assert "is a worker running" not in page
-    assert "<script src=\"http" not in page
+    assert '<script src="http' not in page

@@ -18,8 +18,10 @@ def main() -> int:
     if os.path.exists(CHROMIUM):
         return 0
     if not shutil.which("apt-get") or os.geteuid() != 0:
-        print("browser tests: /usr/bin/chromium missing; install it with "
-              "`sudo apt-get install -y chromium` (the tests skip without it)")
+        print(
+            "browser tests: /usr/bin/chromium missing; install it with "
+            "`sudo apt-get install -y chromium` (the tests skip without it)"
+        )
         return 0
     print("browser tests: installing Debian's chromium with apt-get …", flush=True)
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")

@@ -117,8 +117,9 @@ def _env() -> dict:
 
 
 def _run(cmd: list[str], timeout: float = 60, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=timeout,
-                          env=_env(), **kw)
+    return subprocess.run(
+        cmd, check=False, capture_output=True, text=True, timeout=timeout, env=_env(), **kw
+    )
 
 
 def _stop_system_postfix() -> None:
@@ -138,8 +139,16 @@ def ensure_installed() -> bool:
         return False
     preseed = "postfix postfix/main_mailer_type select No configuration\n"
     _run(["debconf-set-selections"], input=preseed)
-    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends",
-               "-o", "DPkg::Lock::Timeout=300", "postfix"]
+    install = [
+        "apt-get",
+        "install",
+        "-y",
+        "-q",
+        "--no-install-recommends",
+        "-o",
+        "DPkg::Lock::Timeout=300",
+        "postfix",
+    ]
     try:
         if _run(install, timeout=600).returncode != 0:
             _run(["apt-get", "update", "-q", "-o", "DPkg::Lock::Timeout=300"], timeout=600)
@@ -155,8 +164,10 @@ def ensure_installed() -> bool:
 def postconf_defaults() -> dict[str, str]:
     """`postconf -d` of the installed Postfix, as a dict."""
     out = _run([str(POSTCONF), "-d"]).stdout
-    return dict(line.split(" = ", 1) if " = " in line else (line.rstrip(" ="), "")
-                for line in out.splitlines())
+    return dict(
+        line.split(" = ", 1) if " = " in line else (line.rstrip(" ="), "")
+        for line in out.splitlines()
+    )
 
 
 def version() -> str:
@@ -166,11 +177,16 @@ def version() -> str:
 def strict_settings() -> dict[str, str]:
     """main.cf settings that make smtpd reject bare LF from every client, loopback too."""
     defaults = postconf_defaults()
-    missing = [p for p in ("smtpd_forbid_bare_newline", "smtpd_forbid_bare_newline_exclusions")
-               if p not in defaults]
+    missing = [
+        p
+        for p in ("smtpd_forbid_bare_newline", "smtpd_forbid_bare_newline_exclusions")
+        if p not in defaults
+    ]
     if missing:
-        raise PostfixUnavailable(f"Postfix {version()} has no {', '.join(missing)}; strict "
-                                 "bare-newline tests need 3.7.10 or newer (or 3.5.24/3.6.14/3.8.5)")
+        raise PostfixUnavailable(
+            f"Postfix {version()} has no {', '.join(missing)}; strict "
+            "bare-newline tests need 3.7.10 or newer (or 3.5.24/3.6.14/3.8.5)"
+        )
     return {"smtpd_forbid_bare_newline": "reject", "smtpd_forbid_bare_newline_exclusions": ""}
 
 
@@ -188,7 +204,7 @@ def _processes_in_group(pgid: int, cwd: Path) -> list[int]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rfind(")") + 2:].split()  # state ppid pgrp ...
+        fields = stat[stat.rfind(")") + 2 :].split()  # state ppid pgrp ...
         if int(fields[2]) != pgid or fields[0] in ("Z", "X"):
             continue
         try:
@@ -208,10 +224,18 @@ class PrivatePostfix:
     or adds main.cf parameters.
     """
 
-    def __init__(self, relay_port: int, *, lmtp_for: dict[str, int] | None = None,
-                 smtp_for: dict[str, int] | None = None, port: int | None = None,
-                 hostname: str = "postfix.margins.test", strict: bool = True,
-                 settings: dict[str, str] | None = None, startup_timeout: float = 20.0):
+    def __init__(
+        self,
+        relay_port: int,
+        *,
+        lmtp_for: dict[str, int] | None = None,
+        smtp_for: dict[str, int] | None = None,
+        port: int | None = None,
+        hostname: str = "postfix.margins.test",
+        strict: bool = True,
+        settings: dict[str, str] | None = None,
+        startup_timeout: float = 20.0,
+    ):
         self.relay_port = relay_port
         self.transports = {key: f"lmtp:[{HOST}]:{p}" for key, p in (lmtp_for or {}).items()}
         self.transports.update({key: f"smtp:[{HOST}]:{p}" for key, p in (smtp_for or {}).items()})
@@ -294,7 +318,8 @@ class PrivatePostfix:
         (self.config_dir / "main.cf").write_text(text)
         (self.config_dir / "master.cf").write_text(MASTER_CF.format(host=HOST, port=self.port))
         (self.config_dir / "transport").write_text(
-            "".join(f"{key} {where}\n" for key, where in self.transports.items()))
+            "".join(f"{key} {where}\n" for key, where in self.transports.items())
+        )
         # Postfix re-reads a file modified "just now" until its mtime is in the past (about
         # 2 s per fresh main.cf), so backdate what we wrote.
         past = time.time() - 60
@@ -350,8 +375,10 @@ class PrivatePostfix:
         deadline = time.monotonic() + self.startup_timeout
         while not servers.reachable(HOST, self.port, timeout=0.5):
             if time.monotonic() > deadline:
-                raise self._error(f"nothing accepts connections on {HOST}:{self.port} "
-                                  f"after {self.startup_timeout:.0f}s")
+                raise self._error(
+                    f"nothing accepts connections on {HOST}:{self.port} "
+                    f"after {self.startup_timeout:.0f}s"
+                )
             time.sleep(0.05)
 
     def _check_strict(self) -> None:
@@ -362,8 +389,10 @@ class PrivatePostfix:
             sock.sendall(b"EHLO strictness-probe\n")
             reply = stream.readline()
         if not reply.startswith(b"5"):
-            raise self._error(f"smtpd_forbid_bare_newline is not in force: greeting {greeting!r}"
-                              f", bare-LF EHLO answered {reply!r}")
+            raise self._error(
+                f"smtpd_forbid_bare_newline is not in force: greeting {greeting!r}"
+                f", bare-LF EHLO answered {reply!r}"
+            )
 
     def _error(self, what: str, done: subprocess.CompletedProcess | None = None) -> PostfixError:
         parts = [f"private Postfix {version()} on {HOST}:{self.port}: {what}"]
@@ -432,8 +461,9 @@ class PrivatePostfix:
         deadline = time.monotonic() + timeout
         while (match := re.search(pattern, self.log())) is None:
             if time.monotonic() > deadline:
-                raise AssertionError(f"{pattern!r} not in the Postfix log after {timeout}s; "
-                                     f"tail:\n{self.log_tail()}")
+                raise AssertionError(
+                    f"{pattern!r} not in the Postfix log after {timeout}s; tail:\n{self.log_tail()}"
+                )
             time.sleep(0.05)
         return match
 
@@ -443,8 +473,7 @@ class PrivatePostfix:
 
     def client(self, timeout: float = 10) -> smtplib.SMTP:
         """A connected smtplib client (call .ehlo() yourself if you need the features)."""
-        return smtplib.SMTP(HOST, self.port, local_hostname="client.margins.test",
-                            timeout=timeout)
+        return smtplib.SMTP(HOST, self.port, local_hostname="client.margins.test", timeout=timeout)
 
 
 class LMTPSink(Sink):
@@ -480,8 +509,12 @@ class PostfixRelay:
     def port(self) -> int:
         return self.postfix.port
 
-    def send(self, message: bytes, sender: str = "sender@margins.test",
-             recipients: list[str] | None = None) -> dict:
+    def send(
+        self,
+        message: bytes,
+        sender: str = "sender@margins.test",
+        recipients: list[str] | None = None,
+    ) -> dict:
         """Send raw bytes as-is (no newline fixing) over SMTP; smtplib dot-stuffs."""
         with self.postfix.client() as client:
             return client.sendmail(sender, recipients or ["reader@example.test"], message)
@@ -491,15 +524,18 @@ class PostfixRelay:
         return wait_for(sink or self.sink, count, timeout, self.postfix)
 
 
-def wait_for(sink: Sink, count: int = 1, timeout: float = 10,
-             postfix: PrivatePostfix | None = None) -> list:
+def wait_for(
+    sink: Sink, count: int = 1, timeout: float = 10, postfix: PrivatePostfix | None = None
+) -> list:
     """Wait until `sink` holds `count` envelopes; fail with the Postfix log tail if not."""
     deadline = time.monotonic() + timeout
     while len(sink.envelopes) < count:
         if time.monotonic() > deadline:
             tail = postfix.log_tail() if postfix else ""
-            raise AssertionError(f"{len(sink.envelopes)} of {count} messages reached the sink "
-                                 f"in {timeout}s; Postfix log tail:\n{tail}")
+            raise AssertionError(
+                f"{len(sink.envelopes)} of {count} messages reached the sink "
+                f"in {timeout}s; Postfix log tail:\n{tail}"
+            )
         time.sleep(0.02)
     with sink.lock:
         return list(sink.envelopes[:count])
@@ -533,8 +569,10 @@ def postfix_relay_to(sink_server: SMTPServer, **kwargs) -> Iterator[PostfixRelay
 @contextmanager
 def postfix_relay_context(**kwargs) -> Iterator[PostfixRelay]:
     """A fresh sink on a free port and a private Postfix relaying everything to it."""
-    with (SMTPServer(servers.free_port()) as sink_server,
-          postfix_relay_to(sink_server, **kwargs) as relay):
+    with (
+        SMTPServer(servers.free_port()) as sink_server,
+        postfix_relay_to(sink_server, **kwargs) as relay,
+    ):
         yield relay
 
 
@@ -543,4 +581,3 @@ def postfix_relay() -> Iterator[PostfixRelay]:
     """A strict private Postfix relaying to its own aiosmtpd sink (`.send`, `.wait_for`)."""
     with postfix_relay_context() as relay:
         yield relay
-

@@ -13,8 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def process_env(home: Path, database_url: str, broker_url: str | None = None,
-                **extra: str) -> dict:
+def process_env(home: Path, database_url: str, broker_url: str | None = None, **extra: str) -> dict:
     """Environment for a child process sharing the test's database and a file broker."""
     env = dict(os.environ)
     env.update(
@@ -29,15 +28,36 @@ def process_env(home: Path, database_url: str, broker_url: str | None = None,
     return env
 
 
-def start_worker(env: dict, log: Path, concurrency: int = 2, beat: bool = False,
-                 pool: str = "threads") -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "celery", "-A", "worker.celery", "worker", "--loglevel",
-           "INFO", "--pool", pool, "--concurrency", str(concurrency), "--without-gossip",
-           "--without-mingle", "--without-heartbeat"]
+def start_worker(
+    env: dict, log: Path, concurrency: int = 2, beat: bool = False, pool: str = "threads"
+) -> subprocess.Popen:
+    cmd = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "worker.celery",
+        "worker",
+        "--loglevel",
+        "INFO",
+        "--pool",
+        pool,
+        "--concurrency",
+        str(concurrency),
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
     if beat:
         cmd += ["--beat", "--schedule", f"{env['MARGINS_HOME']}/celerybeat-schedule"]
-    return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log.open("wb"),
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        cmd,
+        env=env,
+        cwd=ROOT,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 20) -> None:
@@ -53,8 +73,9 @@ def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 20)
             proc.wait(10)
 
 
-def wait_for(check: Callable[[], object], timeout: float = 30, interval: float = 0.1,
-             what: str = "condition"):
+def wait_for(
+    check: Callable[[], object], timeout: float = 30, interval: float = 0.1, what: str = "condition"
+):
     """Poll `check` until it returns something truthy; fail with `what` after `timeout` s."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

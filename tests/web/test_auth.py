@@ -30,8 +30,10 @@ def test_login_then_dashboard_then_logout(client, admin):
 
 
 def test_login_ignores_offsite_next(client, admin):
-    response = client.post("/login?next=https://evil.example/",
-                           data={"email": "alice@example.com", "password": "alice-password-1"})
+    response = client.post(
+        "/login?next=https://evil.example/",
+        data={"email": "alice@example.com", "password": "alice-password-1"},
+    )
     assert response.headers["Location"] == "/admin/"
 
 
@@ -39,8 +41,14 @@ def test_moderators_land_on_the_queue_and_cannot_open_admin_pages(client, modera
     response = login(client, "bob@example.com", "bob-password-12")
     assert response.headers["Location"] == "/moderate/"
     assert client.get("/moderate/pending").status_code == 200
-    for url in ("/admin/", "/admin/mailbox", "/admin/issues/", "/admin/settings/",
-                "/admin/webhooks/", "/admin/newsletter/"):
+    for url in (
+        "/admin/",
+        "/admin/mailbox",
+        "/admin/issues/",
+        "/admin/settings/",
+        "/admin/webhooks/",
+        "/admin/newsletter/",
+    ):
         assert client.get(url).status_code == 403, url
 
 

@@ -20,8 +20,15 @@ def app_config():
 
 
 def _draft(admin_client, **fields):
-    data = {"title": "A new essay", "body_md": "Hello *world*", "category": "Notes",
-            "author": "Ann Author", "bio": "writer", "comments_open": "1", "action": "save"}
+    data = {
+        "title": "A new essay",
+        "body_md": "Hello *world*",
+        "category": "Notes",
+        "author": "Ann Author",
+        "bio": "writer",
+        "comments_open": "1",
+        "action": "save",
+    }
     data.update(fields)
     return admin_client.post("/admin/issues/new", data=data)
 
@@ -46,16 +53,18 @@ def test_writing_a_draft_keeps_it_private(admin_client, client):
 
 
 def test_preview_uses_the_public_renderer(admin_client):
-    html = admin_client.post("/admin/issues/preview",
-                             json={"body_md": "## Hi\n\n<script>x()</script>"}).json["html"]
+    html = admin_client.post(
+        "/admin/issues/preview", json={"body_md": "## Hi\n\n<script>x()</script>"}
+    ).json["html"]
     assert "<h2>Hi</h2>" in html and "<script" not in html
 
 
 def test_autosave_stores_the_text_without_publishing(admin_client):
     _draft(admin_client)
     issue = db.session.query(Issue).one()
-    response = admin_client.post(f"/admin/issues/{issue.id}/autosave",
-                                 json={"title": "Renamed", "body_md": "Typed so far"})
+    response = admin_client.post(
+        f"/admin/issues/{issue.id}/autosave", json={"title": "Renamed", "body_md": "Typed so far"}
+    )
     assert response.status_code == 200 and "saved_at" in response.json
     db.session.expire_all()
     issue = db.session.get(Issue, issue.id)
@@ -69,9 +78,16 @@ def test_schedule_is_entered_in_the_site_timezone(admin_client):
     issue = db.session.query(Issue).one()
     local = (utcnow() + timedelta(days=2)).astimezone().replace(tzinfo=None)
     day = local.strftime("%Y-%m-%d")
-    response = admin_client.post(f"/admin/issues/{issue.id}", data={
-        "title": issue.title, "body_md": issue.body_md, "action": "schedule",
-        "publish_at": f"{day}T09:30", "comments_open": "1"})
+    response = admin_client.post(
+        f"/admin/issues/{issue.id}",
+        data={
+            "title": issue.title,
+            "body_md": issue.body_md,
+            "action": "schedule",
+            "publish_at": f"{day}T09:30",
+            "comments_open": "1",
+        },
+    )
     assert response.status_code == 302
     db.session.expire_all()
     issue = db.session.get(Issue, issue.id)
@@ -86,9 +102,15 @@ def test_schedule_is_entered_in_the_site_timezone(admin_client):
 def test_scheduling_in_the_past_is_refused_and_keeps_the_text(admin_client):
     _draft(admin_client)
     issue = db.session.query(Issue).one()
-    response = admin_client.post(f"/admin/issues/{issue.id}", data={
-        "title": "Edited title", "body_md": "Edited body", "action": "schedule",
-        "publish_at": "2001-01-01T10:00"})
+    response = admin_client.post(
+        f"/admin/issues/{issue.id}",
+        data={
+            "title": "Edited title",
+            "body_md": "Edited body",
+            "action": "schedule",
+            "publish_at": "2001-01-01T10:00",
+        },
+    )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "time in the future" in page and "Edited body" in page and "Edited title" in page
@@ -107,11 +129,15 @@ def test_taken_slug_is_refused_without_losing_the_text(admin_client):
 def test_publish_now_and_unpublish(admin_client, client):
     _draft(admin_client)
     issue = db.session.query(Issue).one()
-    admin_client.post(f"/admin/issues/{issue.id}", data={
-        "title": issue.title, "body_md": issue.body_md, "action": "publish"})
+    admin_client.post(
+        f"/admin/issues/{issue.id}",
+        data={"title": issue.title, "body_md": issue.body_md, "action": "publish"},
+    )
     assert client.get("/issues/a-new-essay").status_code == 200
-    admin_client.post(f"/admin/issues/{issue.id}", data={
-        "title": issue.title, "body_md": issue.body_md, "action": "unpublish"})
+    admin_client.post(
+        f"/admin/issues/{issue.id}",
+        data={"title": issue.title, "body_md": issue.body_md, "action": "unpublish"},
+    )
     assert client.get("/issues/a-new-essay").status_code == 404
     assert b"A new essay" not in client.get("/feed.atom").data
     db.session.expire_all()
@@ -121,8 +147,10 @@ def test_publish_now_and_unpublish(admin_client, client):
 def test_publishing_without_email_records_the_choice(admin_client):
     _draft(admin_client)
     issue = db.session.query(Issue).one()
-    admin_client.post(f"/admin/issues/{issue.id}", data={
-        "title": issue.title, "body_md": issue.body_md, "action": "publish"})
+    admin_client.post(
+        f"/admin/issues/{issue.id}",
+        data={"title": issue.title, "body_md": issue.body_md, "action": "publish"},
+    )
     db.session.expire_all()
     assert db.session.get(Issue, issue.id).email_subscribers is False
     event = db.session.query(Event).filter_by(action="issue.published").one()
@@ -155,6 +183,7 @@ def test_test_email_reaches_the_admin_as_subscribers_get_it(app, admin_client, s
 def test_test_email_failure_is_reported(app, admin_client):
     app.config["SMTP_URL"] = "smtp://127.0.0.1:9"
     issue = make_issue("Unsendable", publish=False)
-    page = admin_client.post(f"/admin/issues/{issue.id}/test-email",
-                             follow_redirects=True).get_data(as_text=True)
+    page = admin_client.post(
+        f"/admin/issues/{issue.id}/test-email", follow_redirects=True
+    ).get_data(as_text=True)
     assert "could not be sent" in page

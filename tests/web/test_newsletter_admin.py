@@ -16,14 +16,24 @@ from tests.factories import make_issue
 
 
 def add(email: str, status: str = "active", name: str = "", mode: str = "issue") -> None:
-    db.session.add(Subscriber(email=email, status=status, name=name, delivery=mode,
-                              confirmed_at=utcnow() if status == "active" else None))
+    db.session.add(
+        Subscriber(
+            email=email,
+            status=status,
+            name=name,
+            delivery=mode,
+            confirmed_at=utcnow() if status == "active" else None,
+        )
+    )
     db.session.commit()
 
 
 def status_of(email: str) -> str:
-    return db.session.scalar(select(Subscriber.status).where(Subscriber.email == email)
-                             .execution_options(populate_existing=True))
+    return db.session.scalar(
+        select(Subscriber.status)
+        .where(Subscriber.email == email)
+        .execution_options(populate_existing=True)
+    )
 
 
 def test_list_searches_filters_and_paginates(admin_client):
@@ -50,7 +60,7 @@ def test_moderators_cannot_see_subscribers(client, moderator):
 
 
 def test_csv_export_follows_filters_and_defuses_formulas(admin_client):
-    add("ann@example.com", name="=HYPERLINK(\"http://evil\")")
+    add("ann@example.com", name='=HYPERLINK("http://evil")')
     add("bob@example.com", status="bounced")
     response = admin_client.get("/admin/newsletter/subscribers.csv?status=active")
     assert response.mimetype == "text/csv"
@@ -60,19 +70,24 @@ def test_csv_export_follows_filters_and_defuses_formulas(admin_client):
 
 
 def upload(client, text: str):
-    return client.post("/admin/newsletter/import", data={
-        "file": (io.BytesIO(text.encode()), "list.csv")}, content_type="multipart/form-data")
+    return client.post(
+        "/admin/newsletter/import",
+        data={"file": (io.BytesIO(text.encode()), "list.csv")},
+        content_type="multipart/form-data",
+    )
 
 
 def test_csv_import_respects_consent_and_confirmation_with_per_row_errors(admin_client):
     add("left@example.com", status="unsubscribed")
-    text = ("email,name,consent,confirmed\n"
-            "new.active@example.com,Ann,yes,yes\n"
-            "new.pending@example.com,Bob,yes,no\n"
-            "not-an-address,Eve,yes,yes\n"
-            "noconsent@example.com,Zed,no,yes\n"
-            "left@example.com,Left,yes,yes\n"
-            "new.active@example.com,Again,yes,yes\n")
+    text = (
+        "email,name,consent,confirmed\n"
+        "new.active@example.com,Ann,yes,yes\n"
+        "new.pending@example.com,Bob,yes,no\n"
+        "not-an-address,Eve,yes,yes\n"
+        "noconsent@example.com,Zed,no,yes\n"
+        "left@example.com,Left,yes,yes\n"
+        "new.active@example.com,Again,yes,yes\n"
+    )
     page = upload(admin_client, text).data.decode()
     assert "1 added as active, 1 added awaiting confirmation, 1 already on the list" in page
     assert "does not look right" in page and "no consent recorded" in page
@@ -89,8 +104,7 @@ def test_csv_without_an_email_column_is_refused(admin_client):
     assert db.session.scalar(select(Subscriber.id)) is None
 
 
-def test_send_page_shows_progress_and_pause_resume_sends_nothing_twice(admin_client, app,
-                                                                      smtp):
+def test_send_page_shows_progress_and_pause_resume_sends_nothing_twice(admin_client, app, smtp):
     app.config["SMTP_URL"] = smtp.url
     for i in range(4):
         add(f"r{i}@example.com")

@@ -42,12 +42,12 @@ def test_issue_page_has_byline_navigation_and_share_links(app, client):
     db.session.commit()
     page = client.get(f"/issues/{middle.slug}").get_data(as_text=True)
     assert "Issue #2" in page
-    assert "by <span class=\"author\">Jay Writer</span>" in page
+    assert 'by <span class="author">Jay Writer</span>' in page
     assert "February 4, 2011" in page and ">Musings</a>" in page
     assert f'href="/issues/{older.slug}"' in page and "Previous issue: First thoughts" in page
     assert f'href="/issues/{newer.slug}"' in page and "Next issue: Third thoughts" in page
     assert "mailto:?subject=Second%20thoughts" in page
-    assert "<script src=\"http" not in page  # no third-party script
+    assert '<script src="http' not in page  # no third-party script
 
 
 def test_archive_groups_by_year_and_paginates(app, client):

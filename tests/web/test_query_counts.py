@@ -23,11 +23,19 @@ def measure(client, url: str, fresh=lambda: None) -> tuple[int, str]:
 def add_comments(issue, n: int, status: str, start: int) -> None:
     parent = make_comment(issue, name="Parent", email=f"parent{start}@example.net")
     db.session.add_all(
-        Comment(issue_id=issue.id, parent_id=parent.id if i % 2 else None,
-                author_name=f"Reader {start + i}", author_email=f"r{start + i}@example.net",
-                author_url="https://example.org", body_md="Hi", body_html="<p>Hi</p>",
-                status=status, created_at=utcnow())
-        for i in range(n))
+        Comment(
+            issue_id=issue.id,
+            parent_id=parent.id if i % 2 else None,
+            author_name=f"Reader {start + i}",
+            author_email=f"r{start + i}@example.net",
+            author_url="https://example.org",
+            body_md="Hi",
+            body_html="<p>Hi</p>",
+            status=status,
+            created_at=utcnow(),
+        )
+        for i in range(n)
+    )
     db.session.commit()
 
 
@@ -57,9 +65,13 @@ def test_moderation_queue_queries_do_not_grow_with_comments(app, moderator):
 def test_subscriber_list_queries_do_not_grow_with_subscribers(app, admin_client):
     def add(n: int, start: int) -> None:
         db.session.add_all(
-            Subscriber(email=f"s{start + i}@example.org", name=f"Sub {start + i}",
-                       status="active" if i % 3 else "pending")
-            for i in range(n))
+            Subscriber(
+                email=f"s{start + i}@example.org",
+                name=f"Sub {start + i}",
+                status="active" if i % 3 else "pending",
+            )
+            for i in range(n)
+        )
         db.session.commit()
 
     add(3, 0)
@@ -72,7 +84,7 @@ def test_subscriber_list_queries_do_not_grow_with_subscribers(app, admin_client)
 
 def test_a_comment_post_is_one_insert(client):
     from service.models.base import utcnow as now
-    from tests.comments.test_posting import form_data
+    from tests.comments.conftest import form_data
 
     issue = make_issue("Busy thread")
     add_comments(issue, 40, "approved", 0)

@@ -107,9 +107,11 @@ def test_a_rolled_back_publication_sends_nothing(app, receiver):
 
 
 def test_admin_manages_webhooks_and_sees_the_log(admin_client, receiver):
-    page = admin_client.post("/admin/webhooks/", data={"url": receiver.url,
-                                                       "events": ["issue.published"]},
-                             follow_redirects=True).get_data(as_text=True)
+    page = admin_client.post(
+        "/admin/webhooks/",
+        data={"url": receiver.url, "events": ["issue.published"]},
+        follow_redirects=True,
+    ).get_data(as_text=True)
     assert "signing secret" in page and receiver.url in page
     bad = admin_client.post("/admin/webhooks/", data={"url": "ftp://x", "events": []})
     assert bad.status_code == 422 and "https://" in bad.get_data(as_text=True)
@@ -147,8 +149,9 @@ def test_subscriber_events_are_sent(app, receiver):
     from service.models import Subscriber
     from service.newsletter import subscriptions
 
-    webhooks.register(receiver.url, ["subscriber.confirmed", "subscriber.unsubscribed"],
-                      "alice@example.com")
+    webhooks.register(
+        receiver.url, ["subscriber.confirmed", "subscriber.unsubscribed"], "alice@example.com"
+    )
     sub = Subscriber(email="new-reader@example.org", status="pending")
     db.session.add(sub)
     db.session.commit()

@@ -29,21 +29,28 @@ def app_config():
 
 
 def post(client, issue, n: int):
-    return client.post(f"/issues/{issue.slug}/comments", data={
-        "author": f"Reader {n}", "email": f"reader{n}@example.net",
-        "comment": f"Comment {n}, posted while the broker is down.",
-        "stamp": guards.form_stamp(issue.id, now=utcnow() - timedelta(seconds=30))})
+    return client.post(
+        f"/issues/{issue.slug}/comments",
+        data={
+            "author": f"Reader {n}",
+            "email": f"reader{n}@example.net",
+            "comment": f"Comment {n}, posted while the broker is down.",
+            "stamp": guards.form_stamp(issue.id, now=utcnow() - timedelta(seconds=30)),
+        },
+    )
 
 
 def pending_due() -> int:
     db.session.rollback()
-    return db.session.scalar(select(func.count()).select_from(Comment).where(
-        Comment.moderation_due.is_(True)))
+    return db.session.scalar(
+        select(func.count()).select_from(Comment).where(Comment.moderation_due.is_(True))
+    )
 
 
 @pytest.mark.slow
 def test_comments_posted_while_the_broker_is_down_are_kept_and_moderated_later(
-        app, client, db_url, tmp_path):
+    app, client, db_url, tmp_path
+):
     settings.put("comments.flood_seconds", 0)
     settings.put("moderation.require_known", False)  # approve what no rule holds
     settings.put("moderation.notify", False)
@@ -56,8 +63,11 @@ def test_comments_posted_while_the_broker_is_down_are_kept_and_moderated_later(
     env = processes.process_env(tmp_path, db_url, f"redis://127.0.0.1:{CLOSED_PORT}/0")
     down = processes.start_worker(env, tmp_path / "down.log")
     try:
-        processes.wait_for(lambda: "released" in (tmp_path / "down.log").read_text(),
-                           timeout=60, what="the feed to find the broker down")
+        processes.wait_for(
+            lambda: "released" in (tmp_path / "down.log").read_text(),
+            timeout=60,
+            what="the feed to find the broker down",
+        )
     finally:
         processes.stop(down)
     assert pending_due() == 20
@@ -65,8 +75,11 @@ def test_comments_posted_while_the_broker_is_down_are_kept_and_moderated_later(
     env = processes.process_env(tmp_path, db_url, f"sqla+sqlite:///{tmp_path}/broker.sqlite")
     worker = processes.start_worker(env, tmp_path / "worker.log")
     try:
-        processes.wait_for(lambda: pending_due() == 0, timeout=60,
-                           what="the worker to moderate the comments kept while it was down")
+        processes.wait_for(
+            lambda: pending_due() == 0,
+            timeout=60,
+            what="the worker to moderate the comments kept while it was down",
+        )
     finally:
         processes.stop(worker)
     page = client.get(f"/issues/{issue.slug}").get_data(as_text=True)
@@ -84,12 +97,19 @@ def test_app_recovers_when_its_postgresql_connections_are_killed(app, db_url):
         with psycopg.connect(servers.PG_ADMIN_URL, autocommit=True) as admin:
             killed = admin.execute(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE datname = %s AND pid <> pg_backend_pid()", (name,)).fetchone()[0]
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            ).fetchone()[0]
         assert killed >= 1
         assert urllib.request.urlopen(url).status == 200  # pre-ping replaced the dead one
-        form = urllib.parse.urlencode({
-            "author": "After", "email": "after@example.net", "comment": "Still here.",
-            "stamp": guards.form_stamp(issue.id, now=utcnow() - timedelta(seconds=30))})
+        form = urllib.parse.urlencode(
+            {
+                "author": "After",
+                "email": "after@example.net",
+                "comment": "Still here.",
+                "stamp": guards.form_stamp(issue.id, now=utcnow() - timedelta(seconds=30)),
+            }
+        )
         browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
         answer = browser.open(f"{base}/issues/{issue.slug}/comments", form.encode())
         page = answer.read().decode()  # the redirect back to the issue, with the cookie

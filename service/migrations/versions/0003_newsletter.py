@@ -15,8 +15,9 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table("subscribers") as batch:
-        batch.add_column(sa.Column("confirm_due", sa.Boolean(), nullable=False,
-                                   server_default=sa.false()))
+        batch.add_column(
+            sa.Column("confirm_due", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     op.create_table(
         "send_rate",
         sa.Column("key", sa.String(length=200), nullable=False),

@@ -25,8 +25,12 @@ def upgrade():
         "classifier_trainings",
         sa.Column("comment_id", sa.Integer(), nullable=False),
         sa.Column("label", sa.String(length=10), nullable=False),
-        sa.ForeignKeyConstraint(["comment_id"], ["comments.id"], ondelete="CASCADE",
-                                name=op.f("fk_classifier_trainings_comment_id_comments")),
+        sa.ForeignKeyConstraint(
+            ["comment_id"],
+            ["comments.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_classifier_trainings_comment_id_comments"),
+        ),
         sa.PrimaryKeyConstraint("comment_id", name=op.f("pk_classifier_trainings")),
     )
     op.create_table(
@@ -34,8 +38,12 @@ def upgrade():
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("last_sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_comment_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE",
-                                name=op.f("fk_moderator_notices_user_id_users")),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_moderator_notices_user_id_users"),
+        ),
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_moderator_notices")),
     )
 

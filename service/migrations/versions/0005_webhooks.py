@@ -38,14 +38,18 @@ def upgrade():
         sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["webhook_id"], ["webhooks.id"], ondelete="CASCADE",
-                                name=op.f("fk_webhook_deliveries_webhook_id_webhooks")),
+        sa.ForeignKeyConstraint(
+            ["webhook_id"],
+            ["webhooks.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_webhook_deliveries_webhook_id_webhooks"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
     )
-    op.create_index("ix_webhook_deliveries_status_next", "webhook_deliveries",
-                    ["status", "next_attempt_at"])
-    op.create_index(op.f("ix_webhook_deliveries_webhook_id"), "webhook_deliveries",
-                    ["webhook_id"])
+    op.create_index(
+        "ix_webhook_deliveries_status_next", "webhook_deliveries", ["status", "next_attempt_at"]
+    )
+    op.create_index(op.f("ix_webhook_deliveries_webhook_id"), "webhook_deliveries", ["webhook_id"])
 
 
 def downgrade():

@@ -17,8 +17,10 @@ branch_labels = None
 depends_on = None
 
 #: Comment columns a public page shows; changing any of them changes the rendered thread.
-VISIBLE = "status, kind, issue_id, parent_id, author_name, author_url, avatar_key, body_html, " \
-          "is_author_reply, created_at"
+VISIBLE = (
+    "status, kind, issue_id, parent_id, author_name, author_url, avatar_key, body_html, "
+    "is_author_reply, created_at"
+)
 
 PG = [
     """CREATE OR REPLACE FUNCTION margins_bump_comments_version() RETURNS trigger AS $$
@@ -69,10 +71,12 @@ def _trigram_indexes() -> None:
             bind.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     except sa.exc.DBAPIError:
         return  # search still works, by a sequential scan
-    op.execute("CREATE INDEX ix_subscribers_email_trgm ON subscribers "
-               "USING gin (email gin_trgm_ops)")
-    op.execute("CREATE INDEX ix_subscribers_name_trgm ON subscribers "
-               "USING gin (lower(name) gin_trgm_ops)")
+    op.execute(
+        "CREATE INDEX ix_subscribers_email_trgm ON subscribers USING gin (email gin_trgm_ops)"
+    )
+    op.execute(
+        "CREATE INDEX ix_subscribers_name_trgm ON subscribers USING gin (lower(name) gin_trgm_ops)"
+    )
 
 
 def downgrade():

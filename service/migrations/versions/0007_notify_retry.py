@@ -19,10 +19,10 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("reply_notices") as batch:
-        batch.add_column(sa.Column("status", sa.String(length=20), nullable=False,
-                                   server_default="sent"))
-        batch.add_column(sa.Column("attempts", sa.Integer(), nullable=False,
-                                   server_default="0"))
+        batch.add_column(
+            sa.Column("status", sa.String(length=20), nullable=False, server_default="sent")
+        )
+        batch.add_column(sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"))
     op.create_table(
         "commenter_data_requests",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -34,8 +34,9 @@ def upgrade() -> None:
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_commenter_data_requests")),
     )
-    op.create_index("ix_commenter_data_requests_key_sent", "commenter_data_requests",
-                    ["avatar_key", "sent_at"])
+    op.create_index(
+        "ix_commenter_data_requests_key_sent", "commenter_data_requests", ["avatar_key", "sent_at"]
+    )
 
 
 def downgrade() -> None:

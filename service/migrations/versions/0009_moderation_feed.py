@@ -38,11 +38,13 @@ SQLITE_INSERT = """CREATE TRIGGER comments_version_insert AFTER INSERT ON commen
 
 
 def upgrade():
-    op.add_column("comments", sa.Column("moderation_claimed_at", sa.DateTime(timezone=True),
-                                        nullable=True))
+    op.add_column(
+        "comments", sa.Column("moderation_claimed_at", sa.DateTime(timezone=True), nullable=True)
+    )
     op.drop_index("ix_comments_moderation_due", table_name="comments")
-    op.create_index("ix_comments_moderation_due", "comments", ["id"], postgresql_where=DUE,
-                    sqlite_where=DUE)
+    op.create_index(
+        "ix_comments_moderation_due", "comments", ["id"], postgresql_where=DUE, sqlite_where=DUE
+    )
     op.drop_index("ix_comments_status_created", table_name="comments")
     op.drop_index("ix_comments_author_email", table_name="comments")
     op.create_index("ix_comments_author_email_issue", "comments", ["author_email", "issue_id"])
@@ -64,9 +66,9 @@ def downgrade():
 
 def _insert_trigger(approved_only: bool) -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(PG_FUNCTION.format(
-            insert_when="NEW.status = 'approved'" if approved_only else "TRUE"))
+        op.execute(
+            PG_FUNCTION.format(insert_when="NEW.status = 'approved'" if approved_only else "TRUE")
+        )
         return
     op.execute("DROP TRIGGER IF EXISTS comments_version_insert")
-    op.execute(SQLITE_INSERT.format(
-        when="WHEN NEW.status = 'approved' " if approved_only else ""))
+    op.execute(SQLITE_INSERT.format(when="WHEN NEW.status = 'approved' " if approved_only else ""))

@@ -19,18 +19,23 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.get("/")
 @role_required()
 def dashboard():
-    counts = dict(db.session.execute(
-        select(Issue.status, func.count()).group_by(Issue.status)).all())
+    counts = dict(
+        db.session.execute(select(Issue.status, func.count()).group_by(Issue.status)).all()
+    )
     pending = db.session.scalar(select(func.count()).where(Comment.status == "pending"))
     labels = [f"{d:%b} {d.day}" for d in stats.week_starts(12)]
     sends = db.session.scalars(select(Send).order_by(Send.id.desc()).limit(5)).all()
     return render_template(
-        "admin/dashboard.html", counts=counts, pending=pending,
+        "admin/dashboard.html",
+        counts=counts,
+        pending=pending,
         smtp=bool(current_app.config.get("SMTP_URL")),
-        subscriber_chart=Markup(charts.bar_chart(
-            labels, stats.subscriber_weeks(12), "Subscribers per week")),
-        comment_chart=Markup(charts.bar_chart(labels, stats.comment_weeks(12),
-                                              "Comments per week")),
+        subscriber_chart=Markup(
+            charts.bar_chart(labels, stats.subscriber_weeks(12), "Subscribers per week")
+        ),
+        comment_chart=Markup(
+            charts.bar_chart(labels, stats.comment_weeks(12), "Comments per week")
+        ),
         sends=[(send, ledger.progress(send.id)) for send in sends],
         health=stats.worker_health(),
     )

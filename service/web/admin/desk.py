@@ -51,8 +51,14 @@ def parse_local(value: str) -> datetime:
 @role_required()
 def index():
     issues = db.session.scalars(
-        select(Issue).order_by(Issue.status != "draft", Issue.status != "scheduled",
-                               Issue.published_at.desc(), Issue.id.desc()).limit(500)
+        select(Issue)
+        .order_by(
+            Issue.status != "draft",
+            Issue.status != "scheduled",
+            Issue.published_at.desc(),
+            Issue.id.desc(),
+        )
+        .limit(500)
     ).all()
     return render_template("desk/index.html", issues=issues)
 
@@ -62,8 +68,9 @@ def index():
 def new():
     if request.method == "POST":
         return _save_and_act(None)
-    return render_template("desk/edit.html", issue=None, form={"comments_open": True},
-                           tz=site.timezone_name())
+    return render_template(
+        "desk/edit.html", issue=None, form={"comments_open": True}, tz=site.timezone_name()
+    )
 
 
 @bp.route("/<int:issue_id>", methods=["GET", "POST"])
@@ -72,12 +79,16 @@ def edit(issue_id: int):
     issue = db.session.get(Issue, issue_id) or abort(404)
     if request.method == "POST":
         return _save_and_act(issue_id)
-    form = {"title": issue.title, "slug": issue.slug, "body_md": issue.body_md,
-            "category": issue.category.name if issue.category else "",
-            "author": issue.author.name if issue.author else "",
-            "bio": issue.author.bio if issue.author else "", "comments_open": issue.comments_open}
-    return render_template("desk/edit.html", issue=issue, form=form,
-                           tz=site.timezone_name())
+    form = {
+        "title": issue.title,
+        "slug": issue.slug,
+        "body_md": issue.body_md,
+        "category": issue.category.name if issue.category else "",
+        "author": issue.author.name if issue.author else "",
+        "bio": issue.author.bio if issue.author else "",
+        "comments_open": issue.comments_open,
+    }
+    return render_template("desk/edit.html", issue=issue, form=form, tz=site.timezone_name())
 
 
 def _save_and_act(issue_id: int | None):
@@ -86,29 +97,38 @@ def _save_and_act(issue_id: int | None):
     try:
         issue = writing.save(issue_id, _fields(request.form), actor)
         if action == "publish":
-            scheduling.publish(issue.id, actor=actor,
-                               email_subscribers=request.form.get("email_subscribers") == "1")
+            scheduling.publish(
+                issue.id,
+                actor=actor,
+                email_subscribers=request.form.get("email_subscribers") == "1",
+            )
             flash(f"Published as Issue #{issue.number}.", "success")
         elif action == "schedule":
             when = parse_local(request.form.get("publish_at", ""))
             if when <= utcnow():
                 raise writing.PublishingError("Choose a time in the future to schedule.")
-            scheduling.schedule(issue.id, when, actor=actor,
-                                email_subscribers=request.form.get("email_subscribers") == "1")
-            flash(f"Scheduled for {when:%Y-%m-%d %H:%M} ({site.timezone_name()}).",
-                  "success")
+            scheduling.schedule(
+                issue.id,
+                when,
+                actor=actor,
+                email_subscribers=request.form.get("email_subscribers") == "1",
+            )
+            flash(f"Scheduled for {when:%Y-%m-%d %H:%M} ({site.timezone_name()}).", "success")
         elif action == "unpublish":
             scheduling.unpublish(issue.id, actor=actor)
-            flash("Back to draft: it is gone from the site and the feed. Nothing is re-sent.",
-                  "success")
+            flash(
+                "Back to draft: it is gone from the site and the feed. Nothing is re-sent.",
+                "success",
+            )
         else:
             flash("Saved.", "success")
     except writing.PublishingError as exc:
         db.session.rollback()
         issue = db.session.get(Issue, issue_id) if issue_id else None
         flash(str(exc), "error")
-        return render_template("desk/edit.html", issue=issue, form=_fields(request.form),
-                               tz=site.timezone_name()), 422
+        return render_template(
+            "desk/edit.html", issue=issue, form=_fields(request.form), tz=site.timezone_name()
+        ), 422
     return redirect(url_for("desk.edit", issue_id=issue.id))
 
 
@@ -132,14 +152,20 @@ def autosave_new():
     """Create the draft the first time a new issue autosaves; answer where to save next."""
     data = request.get_json(silent=True) or {}
     try:
-        issue = writing.save(None, {"title": data.get("title", ""),
-                                       "body_md": data.get("body_md", "")}, current_user.email)
+        issue = writing.save(
+            None,
+            {"title": data.get("title", ""), "body_md": data.get("body_md", "")},
+            current_user.email,
+        )
     except writing.PublishingError as exc:
         db.session.rollback()
         return jsonify(error=str(exc)), 422
-    return jsonify(id=issue.id, autosave_url=url_for("desk.autosave", issue_id=issue.id),
-                   edit_url=url_for("desk.edit", issue_id=issue.id),
-                   saved_at=utcnow().astimezone(_site_tz()).strftime("%H:%M:%S"))
+    return jsonify(
+        id=issue.id,
+        autosave_url=url_for("desk.autosave", issue_id=issue.id),
+        edit_url=url_for("desk.edit", issue_id=issue.id),
+        saved_at=utcnow().astimezone(_site_tz()).strftime("%H:%M:%S"),
+    )
 
 
 @bp.post("/<int:issue_id>/autosave")
@@ -149,8 +175,9 @@ def autosave(issue_id: int):
     issue = db.session.get(Issue, issue_id) or abort(404)
     data = request.get_json(silent=True) or {}
     try:
-        writing.save(issue.id, {k: data[k] for k in ("title", "body_md") if k in data},
-                        current_user.email)
+        writing.save(
+            issue.id, {k: data[k] for k in ("title", "body_md") if k in data}, current_user.email
+        )
     except writing.PublishingError as exc:
         db.session.rollback()
         return jsonify(error=str(exc)), 422

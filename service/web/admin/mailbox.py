@@ -33,8 +33,15 @@ def index():
     messages = []
     for key in box.keys():  # noqa: SIM118  (iterating a Mailbox yields messages)
         msg = _parse(box, key)
-        messages.append({"key": key, "subject": msg["Subject"], "to": msg["To"],
-                         "date": msg["Date"], "sort": box.get_message(key).get_date()})
+        messages.append(
+            {
+                "key": key,
+                "subject": msg["Subject"],
+                "to": msg["To"],
+                "date": msg["Date"],
+                "sort": box.get_message(key).get_date(),
+            }
+        )
     messages.sort(key=lambda m: m["sort"], reverse=True)
     return render_template("admin/mailbox.html", messages=messages[:500], total=len(messages))
 
@@ -44,10 +51,14 @@ def index():
 def message(key: str):
     msg = _parse(_box(), key)
     text = msg.get_body(preferencelist=("plain",))
-    return render_template("admin/mailbox_message.html", key=key, msg=msg,
-                           headers=list(msg.items()),
-                           text=text.get_content() if text else "",
-                           has_html=msg.get_body(preferencelist=("html",)) is not None)
+    return render_template(
+        "admin/mailbox_message.html",
+        key=key,
+        msg=msg,
+        headers=list(msg.items()),
+        text=text.get_content() if text else "",
+        has_html=msg.get_body(preferencelist=("html",)) is not None,
+    )
 
 
 @bp.get("/<key>/html")
@@ -58,5 +69,7 @@ def html(key: str):
     if part is None:
         abort(404)
     response = Response(part.get_content(), mimetype="text/html")
-    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+    response.headers["Content-Security-Policy"] = (
+        "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+    )
     return response

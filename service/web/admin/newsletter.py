@@ -34,8 +34,9 @@ def _filtered():
     q = request.args.get("q", "").strip()
     if q:
         like = f"%{q.lower()}%"
-        query = query.where(or_(Subscriber.email.like(like),
-                                func.lower(Subscriber.name).like(like)))
+        query = query.where(
+            or_(Subscriber.email.like(like), func.lower(Subscriber.name).like(like))
+        )
     if request.args.get("status") in STATUSES:
         query = query.where(Subscriber.status == request.args["status"])
     if request.args.get("delivery") in DELIVERY_MODES:
@@ -51,14 +52,25 @@ def _filters() -> dict[str, str]:
 @role_required("admin")
 def subscribers():
     query = _filtered()
-    page = db.paginate(query.order_by(Subscriber.created_at.desc(), Subscriber.id.desc()),
-                       per_page=PER_PAGE, error_out=False, count=False)
+    page = db.paginate(
+        query.order_by(Subscriber.created_at.desc(), Subscriber.id.desc()),
+        per_page=PER_PAGE,
+        error_out=False,
+        count=False,
+    )
     page.total = capped_count(query.with_only_columns(Subscriber.id))  # fast at millions
-    counts = {s: capped_count(select(Subscriber.id).where(Subscriber.status == s))
-              for s in STATUSES}
-    return render_template("newsletter_admin/subscribers.html", page=page, counts=counts,
-                           filters=_filters(), statuses=STATUSES, modes=DELIVERY_MODES,
-                           more=isinstance(page.total, AtLeast))
+    counts = {
+        s: capped_count(select(Subscriber.id).where(Subscriber.status == s)) for s in STATUSES
+    }
+    return render_template(
+        "newsletter_admin/subscribers.html",
+        page=page,
+        counts=counts,
+        filters=_filters(),
+        statuses=STATUSES,
+        modes=DELIVERY_MODES,
+        more=isinstance(page.total, AtLeast),
+    )
 
 
 @bp.get("/subscribers.csv")
@@ -69,8 +81,11 @@ def export_csv():
     def generate():
         yield from subscribers_csv.export_rows(db.session.scalars(query))
 
-    return Response(stream_with_context(generate()), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=subscribers.csv"})
+    return Response(
+        stream_with_context(generate()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=subscribers.csv"},
+    )
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -96,11 +111,15 @@ def import_csv():
 @role_required("admin")
 def sends():
     rows = db.session.execute(
-        select(Send, Issue.title).outerjoin(Issue, Issue.id == Send.issue_id)
-        .order_by(sweeps.status_order(), Send.created_at.desc()).limit(100)).all()
-    return render_template("newsletter_admin/sends.html",
-                           sends=[(send, title, ledger.progress(send.id))
-                                  for send, title in rows])
+        select(Send, Issue.title)
+        .outerjoin(Issue, Issue.id == Send.issue_id)
+        .order_by(sweeps.status_order(), Send.created_at.desc())
+        .limit(100)
+    ).all()
+    return render_template(
+        "newsletter_admin/sends.html",
+        sends=[(send, title, ledger.progress(send.id)) for send, title in rows],
+    )
 
 
 def _send_or_404(send_id: int) -> Send:
@@ -115,8 +134,9 @@ def _send_or_404(send_id: int) -> Send:
 def send_detail(send_id: int):
     send = _send_or_404(send_id)
     issue = db.session.get(Issue, send.issue_id) if send.issue_id else None
-    return render_template("newsletter_admin/send.html", send=send, issue=issue,
-                           counts=ledger.progress(send.id))
+    return render_template(
+        "newsletter_admin/send.html", send=send, issue=issue, counts=ledger.progress(send.id)
+    )
 
 
 @bp.get("/sends/<int:send_id>.json")

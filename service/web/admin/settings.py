@@ -20,17 +20,26 @@ WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 
 
 def _current() -> dict:
-    values = {"site.name": site.name(), "site.description": site.description(),
-              "site.timezone": site.timezone_name()}
+    values = {
+        "site.name": site.name(),
+        "site.description": site.description(),
+        "site.timezone": site.timezone_name(),
+    }
     values.update({key: settings.get(key) for key in site_settings.INTEGERS})
     return values
 
 
 def _page(values: dict, errors: dict, status: int = 200):
     authors = db.session.scalars(select(Author).order_by(Author.name)).all()
-    return render_template("admin/settings.html", values=values, errors=errors,
-                           authors=authors, zones=sorted(available_timezones()),
-                           weekdays=WEEKDAYS, integers=site_settings.INTEGERS), status
+    return render_template(
+        "admin/settings.html",
+        values=values,
+        errors=errors,
+        authors=authors,
+        zones=sorted(available_timezones()),
+        weekdays=WEEKDAYS,
+        integers=site_settings.INTEGERS,
+    ), status
 
 
 @bp.get("/")
@@ -42,8 +51,11 @@ def index():
 @bp.post("/")
 @role_required()
 def save():
-    bios = {int(k.removeprefix("bio-")): v for k, v in request.form.items()
-            if k.startswith("bio-") and k.removeprefix("bio-").isdigit()}
+    bios = {
+        int(k.removeprefix("bio-")): v
+        for k, v in request.form.items()
+        if k.startswith("bio-") and k.removeprefix("bio-").isdigit()
+    }
     try:
         changed = site_settings.save(request.form.to_dict(), bios, current_user.email)
     except FieldErrors as exc:

@@ -37,16 +37,21 @@ def _change(apply, done) -> Response:
 @bp.post("/invite")
 @role_required("admin")
 def invite():
-    return _change(lambda: team.invite(request.form.get("email", ""),
-                                        request.form.get("role", ""), current_user),
-                   lambda email: f"Invitation sent to {email}.")
+    return _change(
+        lambda: team.invite(
+            request.form.get("email", ""), request.form.get("role", ""), current_user
+        ),
+        lambda email: f"Invitation sent to {email}.",
+    )
 
 
 @bp.post("/<int:user_id>/role")
 @role_required("admin")
 def role(user_id: int):
-    return _change(lambda: team.set_role(user_id, request.form.get("role", ""), current_user),
-                   lambda user: f"{user.email} is now {user.role}.")
+    return _change(
+        lambda: team.set_role(user_id, request.form.get("role", ""), current_user),
+        lambda user: f"{user.email} is now {user.role}.",
+    )
 
 
 @bp.post("/<int:user_id>/active")
@@ -54,7 +59,8 @@ def role(user_id: int):
 def active(user_id: int):
     return _change(
         lambda: team.set_active(user_id, request.form.get("active") == "1", current_user),
-        lambda user: f"{user.email} is {'active' if user.active else 'deactivated'}.")
+        lambda user: f"{user.email} is {'active' if user.active else 'deactivated'}.",
+    )
 
 
 @bp.route("/accept/<token>", methods=["GET", "POST"])

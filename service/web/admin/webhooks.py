@@ -19,8 +19,13 @@ bp = Blueprint("webhooks_admin", __name__, url_prefix="/admin/webhooks")
 @role_required()
 def index():
     hooks = db.session.scalars(select(Webhook).order_by(Webhook.id)).all()
-    return render_template("admin/webhooks.html", hooks=hooks, events=EVENTS,
-                           deliveries=webhooks.recent_deliveries(), form={})
+    return render_template(
+        "admin/webhooks.html",
+        hooks=hooks,
+        events=EVENTS,
+        deliveries=webhooks.recent_deliveries(),
+        form={},
+    )
 
 
 @bp.post("/")
@@ -33,9 +38,13 @@ def create():
         db.session.rollback()
         flash(str(exc), "error")
         hooks = db.session.scalars(select(Webhook).order_by(Webhook.id)).all()
-        return render_template("admin/webhooks.html", hooks=hooks, events=EVENTS,
-                               deliveries=webhooks.recent_deliveries(),
-                               form={"url": request.form.get("url", ""), "events": events}), 422
+        return render_template(
+            "admin/webhooks.html",
+            hooks=hooks,
+            events=EVENTS,
+            deliveries=webhooks.recent_deliveries(),
+            form={"url": request.form.get("url", ""), "events": events},
+        ), 422
     flash(f"Webhook added. Its signing secret: {hook.secret}", "success")
     return redirect(url_for("webhooks_admin.index"))
 
