@@ -23,6 +23,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """
     from service import comments, config, extensions, moderation, newsletter, web, webhooks
     from service.core import settings
+    from service.models import SendKind
     from service.newsletter import composing, digests, planning
     from service.publishing import queries
 
@@ -46,8 +47,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     settings.init_app()  # a process's settings copy is dropped when it changes a setting
     queries.init_app()  # …and its copies of issue lookups when it changes an issue
     planning.init_app()  # publishing an issue plans and starts its newsletter send
-    composing.register("issue", composing.IssueComposer.for_send)
-    composing.register("digest", digests.DigestComposer)
+    composing.register(SendKind.ISSUE, composing.IssueComposer.for_send)
+    composing.register(SendKind.DIGEST, digests.DigestComposer)
     webhooks.init_app()  # domain signals become webhook deliveries, sent after the commit
     web.init_app(app)  # blueprints, template filters, error pages, security headers
     return app

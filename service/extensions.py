@@ -91,7 +91,7 @@ def celery_init_app(app: Flask) -> Celery:
         from kombu.transport import sqlalchemy as sqla  # only the embedded broker needs it
 
         sqla.Transport.polling_interval = app.config["BROKER_POLL_INTERVAL"]
-    celery_app.flask_app = app  # type: ignore[attr-defined]
+    celery_app.flask_app = app
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     return celery_app

@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from service.extensions import db
-from service.models import Issue, Send
+from service.models import Issue, IssueStatus, Send, SendKind, SendStatus
 from service.newsletter import bounces, digests, ledger, planning, sending, sweeps
 
 
@@ -39,12 +39,16 @@ def _drain_with_bar(send_id: int, label: str) -> dict[str, int]:
 def send_issue(number: int, resume: bool) -> None:
     """Email published issue NUMBER to its subscribers (planning it if needed)."""
     issue = db.session.scalar(select(Issue).where(Issue.number == number))
-    if issue is None or issue.status != "published":
+    if issue is None or issue.status != IssueStatus.PUBLISHED:
         raise click.ClickException(f"There is no published issue #{number}.")
     if planning.plan_issue(issue) is not None:
         db.session.commit()
-    send = db.session.scalar(select(Send).where(Send.kind == "issue", Send.key == str(issue.id)))
-    if send.status == "paused":
+    send = db.session.scalar(
+        select(Send).where(Send.kind == SendKind.ISSUE, Send.key == str(issue.id))
+    )
+    if send is None:  # plan_issue made one, or one existed: only a concurrent delete leaves none
+        raise click.ClickException(f"Issue #{number} has no send.")
+    if send.status == SendStatus.PAUSED:
         if not resume:
             raise click.ClickException("This send is paused; add --resume to continue it.")
         sweeps.resume(send.id, "cli")
@@ -61,7 +65,9 @@ def send_digest() -> None:
     """Plan the digests due now and send them from this process, with progress bars."""
     digests.plan()
     sends = db.session.execute(
-        select(Send.id, Send.key).where(Send.kind == "digest", Send.status == "running")
+        select(Send.id, Send.key).where(
+            Send.kind == SendKind.DIGEST, Send.status == SendStatus.RUNNING
+        )
     ).all()
     if not sends:
         click.echo("No digest is due, or nobody has anything new.")

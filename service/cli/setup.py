@@ -8,6 +8,7 @@ from flask_migrate import upgrade
 
 from service.core.urls import absolute
 from service.mail.headers import site_domain
+from service.models import Role
 from service.staff import accounts, sample
 
 
@@ -16,7 +17,7 @@ def prepare() -> None:
     upgrade()
     if not accounts.has_admin():
         email = current_app.config.get("MARGINS_ADMIN_EMAIL") or f"admin@{_domain()}"
-        user, password = accounts.create_user(email, role="admin", name="Admin")
+        user, password = accounts.create_user(email, role=Role.ADMIN, name="Admin")
         click.secho("First admin account created — this password is shown only once:", bold=True)
         click.echo(f"  email:    {user.email}\n  password: {password}")
         click.echo(f"  log in at {absolute('auth.login_page')}")

@@ -9,16 +9,24 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, delete, select, update
 
 from service import mail
 from service.comments.avatars import avatar_key
 from service.core import audit, queue, tokens
 from service.core.addresses import email_key
+from service.core.db import count as count_rows
 from service.core.db import rowcount
 from service.core.urls import absolute
 from service.extensions import db
-from service.models import Comment, DataRequest, Issue, ReplySubscription
+from service.models import (
+    Comment,
+    CommentKind,
+    DataRequest,
+    DataRequestStatus,
+    Issue,
+    ReplySubscription,
+)
 from service.models.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -31,7 +39,7 @@ RESEND_AFTER = timedelta(hours=1)
 
 
 def _comments_of(key: str) -> Select:
-    return select(Comment).where(Comment.avatar_key == key, Comment.kind == "comment")
+    return select(Comment).where(Comment.avatar_key == key, Comment.kind == CommentKind.COMMENT)
 
 
 def request(email: str, action: str) -> int:
@@ -46,7 +54,7 @@ def request(email: str, action: str) -> int:
         email=email.strip()[:100],
         avatar_key=avatar_key(email),
         action=action,
-        status="pending",
+        status=DataRequestStatus.PENDING,
         created_at=utcnow(),
     )
     db.session.add(row)
@@ -63,7 +71,7 @@ def _recently_sent(key: str, now: datetime) -> bool:
             select(DataRequest.id)
             .where(
                 DataRequest.avatar_key == key,
-                DataRequest.status.in_(("sent", "sending")),
+                DataRequest.status.in_((DataRequestStatus.SENT, DataRequestStatus.SENDING)),
                 DataRequest.sent_at > now - RESEND_AFTER,
             )
             .limit(1)
@@ -72,7 +80,7 @@ def _recently_sent(key: str, now: datetime) -> bool:
     )
 
 
-def _close(row: DataRequest, status: str) -> bool:
+def _close(row: DataRequest, status: DataRequestStatus) -> bool:
     row.status, row.email = status, ""
     db.session.commit()
     return False
@@ -86,14 +94,14 @@ def send_link(request_id: int, now: datetime | None = None) -> bool:
     """
     now = now or utcnow()
     row = db.session.get(DataRequest, request_id)
-    if row is None or row.status != "pending":
+    if row is None or row.status != DataRequestStatus.PENDING:
         db.session.rollback()
         return False
     if _recently_sent(row.avatar_key, now):
-        return _close(row, "skipped")
+        return _close(row, DataRequestStatus.SKIPPED)
     found = count(row.avatar_key)
     if not found:
-        return _close(row, "none")
+        return _close(row, DataRequestStatus.NONE)
     token = tokens.make(PURPOSE, {"k": row.avatar_key, "a": row.action})
     email = row.email
     msg = mail.build(
@@ -108,8 +116,8 @@ def send_link(request_id: int, now: datetime | None = None) -> bool:
     claimed = rowcount(
         db.session.execute(
             update(DataRequest)
-            .where(DataRequest.id == request_id, DataRequest.status == "pending")
-            .values(status="sending", sent_at=now)
+            .where(DataRequest.id == request_id, DataRequest.status == DataRequestStatus.PENDING)
+            .values(status=DataRequestStatus.SENDING, sent_at=now)
             .execution_options(synchronize_session=False)
         )
     )
@@ -120,9 +128,9 @@ def send_link(request_id: int, now: datetime | None = None) -> bool:
         mail.send(msg)
     except Exception:
         log.warning("could not send commenter data link %s; will retry", request_id, exc_info=True)
-        _mark(request_id, status="pending", sent_at=None)
+        _mark(request_id, status=DataRequestStatus.PENDING, sent_at=None)
         return False
-    _mark(request_id, status="sent", email="")
+    _mark(request_id, status=DataRequestStatus.SENT, email="")
     return True
 
 
@@ -142,7 +150,7 @@ def unsent_requests(older_than_seconds: float = 60, now: datetime | None = None)
     ids = db.session.scalars(
         select(DataRequest.id)
         .where(
-            DataRequest.status == "pending",
+            DataRequest.status == DataRequestStatus.PENDING,
             DataRequest.created_at < now - timedelta(seconds=older_than_seconds),
             DataRequest.created_at > now - timedelta(days=1),
         )
@@ -161,7 +169,8 @@ def read_link(token: str) -> tuple[str, str]:
 
 
 def count(key: str) -> int:
-    return db.session.scalar(select(func.count()).select_from(_comments_of(key).subquery()))
+    """How many comments one commenter (by avatar key) has."""
+    return count_rows(_comments_of(key))
 
 
 def export(key: str) -> dict:
@@ -169,7 +178,7 @@ def export(key: str) -> dict:
     rows = db.session.execute(
         select(Comment, Issue.title, Issue.slug)
         .join(Issue, Issue.id == Comment.issue_id)
-        .where(Comment.avatar_key == key, Comment.kind == "comment")
+        .where(Comment.avatar_key == key, Comment.kind == CommentKind.COMMENT)
         .order_by(Comment.created_at)
     ).all()
     items = [
@@ -199,7 +208,7 @@ def delete_all(key: str) -> int:
     )
     removed = rowcount(
         db.session.execute(
-            delete(Comment).where(Comment.avatar_key == key, Comment.kind == "comment")
+            delete(Comment).where(Comment.avatar_key == key, Comment.kind == CommentKind.COMMENT)
         )
     )
     if emails:

@@ -54,8 +54,9 @@ class Entry:
         return Markup(self.encoded.decode())
 
     def reply_target(self, comment_id: int | None) -> ReplyTarget | None:
-        name = self.replyable.get(comment_id) if comment_id is not None else None
-        return ReplyTarget(comment_id, name) if name is not None else None
+        if comment_id is None or (name := self.replyable.get(comment_id)) is None:
+            return None
+        return ReplyTarget(comment_id, name)
 
 
 class LRU:

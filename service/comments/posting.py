@@ -19,7 +19,7 @@ from service.comments.validation import CommentError, validate
 from service.core import audit, settings
 from service.core.rendering import comment_markdown_to_html
 from service.extensions import db
-from service.models import Comment, Issue
+from service.models import Comment, CommentKind, CommentStatus, Issue, IssueStatus
 from service.models.base import utcnow
 from service.publishing.queries import IssueRef
 
@@ -62,7 +62,7 @@ def closes_at(issue: Issue | IssueRef) -> datetime | None:
 
 def is_open(issue: Issue | IssueRef, now: datetime | None = None) -> bool:
     """Whether readers may comment on `issue` now."""
-    if not issue.comments_open or issue.status != "published":
+    if not issue.comments_open or issue.status != IssueStatus.PUBLISHED:
         return False
     closing = closes_at(issue)
     return closing is None or (now or utcnow()) < closing
@@ -81,13 +81,13 @@ _COLUMNS = [
 _PARENT = select(Comment.id).where(
     Comment.id == bindparam("parent_id"),
     Comment.issue_id == bindparam("issue_id"),
-    Comment.status == "approved",
-    Comment.kind == "comment",
+    Comment.status == CommentStatus.APPROVED,
+    Comment.kind == CommentKind.COMMENT,
 )
 _SAME_TEXT = (
     Comment.issue_id == bindparam("issue_id"),
     Comment.body_md == bindparam("body_md"),
-    Comment.status != "trash",
+    Comment.status != CommentStatus.TRASH,
 )
 _DUPLICATES = [
     select(Comment.id).where(Comment.author_email == bindparam("author_email"), *_SAME_TEXT),
@@ -111,7 +111,7 @@ _DUPLICATE = union_all(*_DUPLICATES).limit(1)
 _OPEN_ISSUE = exists(
     select(Issue.id).where(
         Issue.id == bindparam("issue_id"),
-        Issue.status == "published",
+        Issue.status == IssueStatus.PUBLISHED,
         Issue.comments_open.is_(True),
         Issue.published_at > bindparam("opened_after"),
     )
@@ -174,7 +174,7 @@ def _insert(row: dict, now: datetime) -> int:
 def _refuse(params: dict, now: datetime):
     """Why the insert took nothing, from fresh reads (the refusal path only)."""
     issue = db.session.connection().execute(_ISSUE_NOW, params).first()
-    if issue is None or issue.status != "published":
+    if issue is None or issue.status != IssueStatus.PUBLISHED:
         raise CommentError("There is no such issue.", 404)
     if not is_open(issue, now):
         raise CommentError(CLOSED, 403)
@@ -200,7 +200,7 @@ def post(sub: Submission, issue: IssueRef | None, now: datetime | None = None) -
     `issue` is publishing.commentable_issue(); None (no such published issue) is a 404.
     """
     now = now or utcnow()
-    if issue is None or issue.status != "published":
+    if issue is None or issue.status != IssueStatus.PUBLISHED:
         raise CommentError("There is no such issue.", 404)
     if not is_open(issue, now):
         raise CommentError(CLOSED, 403)
@@ -224,7 +224,7 @@ def _new_row(
     return dict(  # noqa: C408  (a row of keyword-named columns)
         issue_id=issue.id,
         parent_id=sub.parent_id,
-        kind="comment",
+        kind=CommentKind.COMMENT,
         author_name=values["name"],
         author_email=values["email"],
         author_url=values["url"],
@@ -235,8 +235,8 @@ def _new_row(
         notify_replies=sub.notify_replies,
         body_md=values["body"],
         body_html=comment_markdown_to_html(values["body"]),
-        status="spam" if spam else "pending",
-        previous_status="pending" if spam else None,
+        status=CommentStatus.SPAM if spam else CommentStatus.PENDING,
+        previous_status=CommentStatus.PENDING if spam else None,
         is_author_reply=sub.is_staff,
         moderation_due=not spam,
         decision="guard" if spam else "",

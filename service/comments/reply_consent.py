@@ -16,7 +16,7 @@ from service.core import audit, queue, tokens
 from service.core.addresses import email_key
 from service.core.urls import absolute
 from service.extensions import db
-from service.models import Comment, ReplySubscription, Subscriber
+from service.models import Comment, ReplyConsent, ReplySubscription, Subscriber, SubscriberStatus
 from service.models.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -43,51 +43,51 @@ def _subscriber(email: str) -> Subscriber | None:
 
 def _subscriber_says_stop(sub: Subscriber | None, row: ReplySubscription | None) -> bool:
     """Preferences off, or the subscription ended (unless replies were confirmed since)."""
-    if sub is None or sub.status in ("pending", "active"):
+    if sub is None or sub.status in (SubscriberStatus.PENDING, SubscriberStatus.ACTIVE):
         return sub is not None and not sub.reply_notifications
     if not sub.reply_notifications:
         return True
     confirmed_since = (
         row is not None
-        and row.status == "confirmed"
+        and row.status == ReplyConsent.CONFIRMED
         and row.confirmed_at
         and (sub.unsubscribed_at is None or row.confirmed_at > sub.unsubscribed_at)
     )
     return not confirmed_since
 
 
-def consent(email: str) -> str:
-    """The address's consent: "confirmed", "pending", "stopped" or "none".
+def consent(email: str) -> ReplyConsent | None:
+    """The address's consent (None: it never asked, and is no active subscriber).
 
     Read afresh each time: the newsletter preferences and unsubscribing take effect at once.
     """
     row, sub = subscription_for(email), _subscriber(email)
     if _subscriber_says_stop(sub, row):
-        return "stopped"
-    if row is not None and row.status in ("confirmed", "stopped"):
+        return ReplyConsent.STOPPED
+    if row is not None and row.status in (ReplyConsent.CONFIRMED, ReplyConsent.STOPPED):
         return row.status
-    if sub is not None and sub.status == "active":
-        return "confirmed"
-    return row.status if row is not None else "none"
+    if sub is not None and sub.status == SubscriberStatus.ACTIVE:
+        return ReplyConsent.CONFIRMED
+    return row.status if row is not None else None
 
 
 def sync_subscriber(sub: Subscriber, now: datetime | None = None) -> None:
     """Make the address's reply row follow a subscriber's change (in the caller's transaction)."""
     row = subscription_for(sub.email)
-    if row is None or (sub.status == "pending" and sub.reply_notifications):
+    if row is None or (sub.status == SubscriberStatus.PENDING and sub.reply_notifications):
         return  # an unconfirmed subscription neither gives nor takes away consent
-    wanted = sub.status == "active" and sub.reply_notifications
-    if wanted and row.status == "stopped":
-        row.status, row.confirmed_at, row.stopped_at = "confirmed", now or utcnow(), None
-    elif not wanted and row.status != "stopped":
-        row.status, row.stopped_at = "stopped", now or utcnow()
+    wanted = sub.status == SubscriberStatus.ACTIVE and sub.reply_notifications
+    if wanted and row.status == ReplyConsent.STOPPED:
+        row.status, row.confirmed_at, row.stopped_at = ReplyConsent.CONFIRMED, now or utcnow(), None
+    elif not wanted and row.status != ReplyConsent.STOPPED:
+        row.status, row.stopped_at = ReplyConsent.STOPPED, now or utcnow()
 
 
 def _follow_row(row: ReplySubscription) -> None:
     """A reply confirm/stop link also sets the matching subscriber's preference."""
     sub = _subscriber(row.email)
     if sub is not None:
-        sub.reply_notifications = row.status == "confirmed"
+        sub.reply_notifications = row.status == ReplyConsent.CONFIRMED
 
 
 def prepare_optin(email: str, now: datetime | None = None) -> int | None:
@@ -96,17 +96,17 @@ def prepare_optin(email: str, now: datetime | None = None) -> int | None:
     Returns the id whose confirmation email should be sent after the commit, or None when the
     address is already confirmed.
     """
-    if consent(email) == "confirmed":
+    if consent(email) == ReplyConsent.CONFIRMED:
         return None
     row = subscription_for(email)
     if row is None:
         row = ReplySubscription(
-            email=email_key(email), status="pending", created_at=now or utcnow()
+            email=email_key(email), status=ReplyConsent.PENDING, created_at=now or utcnow()
         )
         db.session.add(row)
         db.session.flush()
-    elif row.status == "stopped":  # asking again after stopping needs a new confirmation
-        row.status = "pending"
+    elif row.status == ReplyConsent.STOPPED:  # asking again after stopping needs a new confirmation
+        row.status = ReplyConsent.PENDING
     return row.id
 
 
@@ -114,7 +114,7 @@ def send_optin(subscription_id: int, now: datetime | None = None) -> bool:
     """Email the confirmation link for one pending address (at most once a day); commit first."""
     now = now or utcnow()
     row = db.session.get(ReplySubscription, subscription_id)
-    if row is None or row.status != "pending":
+    if row is None or row.status != ReplyConsent.PENDING:
         return False
     if row.confirm_sent_at is not None and now - row.confirm_sent_at < CONFIRM_RESEND_AFTER:
         return False
@@ -135,7 +135,7 @@ def unsent_optins(older_than_seconds: float = 60, now: datetime | None = None) -
     cutoff = (now or utcnow()) - timedelta(seconds=older_than_seconds)
     ids = db.session.scalars(
         select(ReplySubscription.id).where(
-            ReplySubscription.status == "pending",
+            ReplySubscription.status == ReplyConsent.PENDING,
             ReplySubscription.confirm_sent_at.is_(None),
             ReplySubscription.created_at < cutoff,
         )
@@ -149,8 +149,8 @@ def confirm(token: str, now: datetime | None = None) -> ReplySubscription:
     row = db.session.get(ReplySubscription, tokens.read(CONFIRM_PURPOSE, token, CONFIRM_MAX_AGE))
     if row is None:
         raise tokens.TokenError("This link is not valid.")
-    if row.status != "confirmed":
-        row.status, row.confirmed_at, row.stopped_at = "confirmed", now or utcnow(), None
+    if row.status != ReplyConsent.CONFIRMED:
+        row.status, row.confirmed_at, row.stopped_at = ReplyConsent.CONFIRMED, now or utcnow(), None
         _follow_row(row)
         audit.record("replies.confirmed", "reply_subscription", row.id, "reader")
         db.session.commit()
@@ -162,8 +162,8 @@ def stop(token: str, now: datetime | None = None) -> ReplySubscription:
     row = db.session.get(ReplySubscription, tokens.read(STOP_PURPOSE, token, STOP_MAX_AGE))
     if row is None:
         raise tokens.TokenError("This link is not valid.")
-    if row.status != "stopped":
-        row.status, row.stopped_at = "stopped", now or utcnow()
+    if row.status != ReplyConsent.STOPPED:
+        row.status, row.stopped_at = ReplyConsent.STOPPED, now or utcnow()
         _follow_row(row)
         audit.record("replies.stopped", "reply_subscription", row.id, "reader")
         db.session.commit()

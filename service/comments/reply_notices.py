@@ -12,19 +12,28 @@ import logging
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from service import mail
 from service.comments.reply_consent import consent, stop_url, subscription_for
 from service.core import settings
 from service.core.addresses import email_key
-from service.core.db import rowcount
+from service.core.db import count, fetch, rowcount
 from service.core.rendering import excerpt
 from service.core.urls import absolute
 from service.extensions import db
 from service.mail.headers import one_click_headers
-from service.models import Comment, Issue, ReplyNotice, ReplySubscription
+from service.models import (
+    Comment,
+    CommentKind,
+    CommentStatus,
+    Issue,
+    NoticeStatus,
+    ReplyConsent,
+    ReplyNotice,
+    ReplySubscription,
+)
 from service.models.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -36,12 +45,16 @@ MAX_ATTEMPTS = 8
 
 def _recipient(reply: Comment) -> Comment | None:
     """The parent comment whose author should hear of `reply`, if any."""
-    if reply.status != "approved" or reply.parent_id is None or reply.kind != "comment":
+    if (
+        reply.status != CommentStatus.APPROVED
+        or reply.parent_id is None
+        or reply.kind != CommentKind.COMMENT
+    ):
         return None
     parent = db.session.get(Comment, reply.parent_id)
     if (
         parent is None
-        or parent.status != "approved"
+        or parent.status != CommentStatus.APPROVED
         or not parent.notify_replies
         or not parent.author_email
     ):
@@ -54,21 +67,34 @@ def _recipient(reply: Comment) -> Comment | None:
 
 
 def _confirmed_row(email: str) -> ReplySubscription | None:
-    if consent(email) != "confirmed":
+    if consent(email) != ReplyConsent.CONFIRMED:
         return None
     row = subscription_for(email)
     if row is None:  # confirmed as a newsletter subscriber: a row gives the stop link an id
-        row = ReplySubscription(email=email_key(email), status="confirmed", confirmed_at=utcnow())
+        row = ReplySubscription(
+            email=email_key(email), status=ReplyConsent.CONFIRMED, confirmed_at=utcnow()
+        )
         db.session.add(row)
         db.session.flush()
     return row
 
 
+def _addressee(comment_id: int) -> tuple[Comment, Comment, ReplySubscription] | None:
+    """(the reply, the comment it answers, the consent row of that comment's author), when
+    that author should hear of it."""
+    reply = db.session.get(Comment, comment_id)
+    parent = _recipient(reply) if reply is not None else None
+    if reply is None or parent is None:
+        return None
+    row = _confirmed_row(parent.author_email)
+    return (reply, parent, row) if row is not None else None
+
+
 def _under_hourly_cap(email: str, now: datetime) -> bool:
-    sent = db.session.scalar(
-        select(func.count())
-        .select_from(ReplyNotice)
-        .where(ReplyNotice.email == email, ReplyNotice.sent_at > now - timedelta(hours=1))
+    sent = count(
+        select(ReplyNotice.id).where(
+            ReplyNotice.email == email, ReplyNotice.sent_at > now - timedelta(hours=1)
+        )
     )
     return sent < int(settings.get("comments.reply_notices_per_hour"))
 
@@ -81,15 +107,14 @@ def notify(comment_id: int, now: datetime | None = None) -> int:
     it again if it never was.
     """
     now = now or utcnow()
-    reply = db.session.get(Comment, comment_id)
-    parent = _recipient(reply) if reply is not None else None
-    row = _confirmed_row(parent.author_email) if parent is not None else None
-    if row is None or not _under_hourly_cap(row.email, now):
+    found = _addressee(comment_id)
+    if found is None or not _under_hourly_cap(found[2].email, now):
         db.session.rollback()
         return 0
-    msg = _message(reply, parent, row)
+    reply, _, row = found
+    msg = _message(*found)
     notice = ReplyNotice(
-        comment_id=reply.id, email=row.email, sent_at=now, status="pending", attempts=1
+        comment_id=reply.id, email=row.email, sent_at=now, status=NoticeStatus.PENDING, attempts=1
     )
     db.session.add(notice)
     try:
@@ -112,7 +137,7 @@ def _deliver(notice_id: int, msg: EmailMessage) -> int:
     db.session.execute(
         update(ReplyNotice)
         .where(ReplyNotice.id == notice_id)
-        .values(status="sent", sent_at=utcnow())
+        .values(status=NoticeStatus.SENT, sent_at=utcnow())
     )
     db.session.commit()
     return 1
@@ -126,7 +151,7 @@ def retry_unsent(
     cutoff = now - timedelta(seconds=older_than_seconds)
     ids = db.session.scalars(
         select(ReplyNotice.id)
-        .where(ReplyNotice.status == "pending", ReplyNotice.sent_at < cutoff)
+        .where(ReplyNotice.status == NoticeStatus.PENDING, ReplyNotice.sent_at < cutoff)
         .order_by(ReplyNotice.id)
     ).all()
     db.session.rollback()
@@ -135,23 +160,23 @@ def retry_unsent(
 
 def _retry(notice_id: int, cutoff: datetime, now: datetime) -> int:
     notice = db.session.get(ReplyNotice, notice_id)
-    if notice is None or notice.status != "pending" or notice.sent_at >= cutoff:
+    if notice is None or notice.status != NoticeStatus.PENDING or notice.sent_at >= cutoff:
         db.session.rollback()
         return 0
-    reply = db.session.get(Comment, notice.comment_id)
-    parent = _recipient(reply) if reply is not None else None
-    row = _confirmed_row(parent.author_email) if parent is not None else None
-    if row is None or row.email != notice.email or notice.attempts >= MAX_ATTEMPTS:
-        notice.status = "dropped" if notice.attempts < MAX_ATTEMPTS else "failed"
+    found = _addressee(notice.comment_id)
+    if found is None or found[2].email != notice.email or notice.attempts >= MAX_ATTEMPTS:
+        notice.status = (
+            NoticeStatus.DROPPED if notice.attempts < MAX_ATTEMPTS else NoticeStatus.FAILED
+        )
         db.session.commit()
         return 0
-    msg = _message(reply, parent, row)
+    msg = _message(*found)
     claimed = rowcount(
         db.session.execute(  # another sweep may have taken it meanwhile
             update(ReplyNotice)
             .where(
                 ReplyNotice.id == notice_id,
-                ReplyNotice.status == "pending",
+                ReplyNotice.status == NoticeStatus.PENDING,
                 ReplyNotice.sent_at == notice.sent_at,
             )
             .values(sent_at=now, attempts=ReplyNotice.attempts + 1)
@@ -163,7 +188,7 @@ def _retry(notice_id: int, cutoff: datetime, now: datetime) -> int:
 
 
 def _message(reply: Comment, parent: Comment, row: ReplySubscription) -> EmailMessage:
-    issue = db.session.get(Issue, reply.issue_id)
+    issue = fetch(Issue, reply.issue_id)
     stop = stop_url(row.id)
     context = {
         "replier": "".join(ch for ch in reply.author_name if ch.isprintable()),

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, or_, update
 from service.core import audit, settings
 from service.core.db import rowcount
 from service.extensions import db
-from service.models import Comment, DataRequest
+from service.models import Comment, CommentStatus, DataRequest
 from service.models.base import utcnow
 
 
@@ -21,7 +21,9 @@ def purge_old(now: datetime | None = None) -> int:
     moved_at = func.coalesce(Comment.decided_at, Comment.created_at)
     removed = rowcount(
         db.session.execute(
-            delete(Comment).where(Comment.status.in_(("spam", "trash")), moved_at < cutoff)
+            delete(Comment).where(
+                Comment.status.in_((CommentStatus.SPAM, CommentStatus.TRASH)), moved_at < cutoff
+            )
         )
     )
     db.session.execute(

@@ -13,7 +13,7 @@ from sqlalchemy import and_, or_, select
 
 from service.core import settings
 from service.extensions import db
-from service.models import Comment, Issue
+from service.models import Comment, CommentKind, CommentStatus, Issue
 
 #: The only columns a public page ever reads (author_email is not among them).
 PUBLIC_COLUMNS = (
@@ -97,10 +97,11 @@ def safe_url(url: str) -> str:
 
 def visible_rows(issue_id: int, viewer_token: str = ""):
     """Approved comments and pingbacks of one issue, plus the viewer's own pending ones."""
-    visible = Comment.status == "approved"
+    visible = Comment.status == CommentStatus.APPROVED
     if viewer_token:
         visible = or_(
-            visible, and_(Comment.status == "pending", Comment.author_token == viewer_token)
+            visible,
+            and_(Comment.status == CommentStatus.PENDING, Comment.author_token == viewer_token),
         )
     query = (
         select(*PUBLIC_COLUMNS)
@@ -119,7 +120,7 @@ def has_pending(issue_id: int, viewer_token: str) -> bool:
         .where(
             Comment.author_token == viewer_token,
             Comment.issue_id == issue_id,
-            Comment.status == "pending",
+            Comment.status == CommentStatus.PENDING,
         )
         .limit(1)
     )
@@ -138,14 +139,14 @@ def build(issue: Issue, viewer_token: str = "", max_depth: int | None = None) ->
     trackbacks: list[TrackbackView] = []
     number = 0
     for row in visible_rows(issue.id, viewer_token):
-        if row.kind != "comment":
+        if row.kind != CommentKind.COMMENT:
             trackbacks.append(
                 TrackbackView(
                     row.id, row.author_name, safe_url(row.author_url), row.created_at, row.body_html
                 )
             )
             continue
-        awaiting = row.status != "approved"
+        awaiting = row.status != CommentStatus.APPROVED
         if not awaiting:
             number += 1
         views.append(

@@ -6,9 +6,9 @@ thousand rows or ten million.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select
 
-from service.extensions import db
+from service.core.db import count
 
 CAP = 10_000
 
@@ -22,5 +22,5 @@ class AtLeast(int):
 
 def capped_count(query: Select, cap: int = CAP) -> int:
     """How many rows `query` returns, or AtLeast(cap) when there are more than `cap`."""
-    found = db.session.scalar(select(func.count()).select_from(query.limit(cap + 1).subquery()))
+    found = count(query.limit(cap + 1))
     return AtLeast(cap) if found > cap else found

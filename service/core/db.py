@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import CursorResult, Table
+from sqlalchemy import CursorResult, Select, Table, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.dml import Insert
 
 from service.extensions import db
+
+M = TypeVar("M")
 
 
 def dialect() -> str:
@@ -36,3 +38,17 @@ def rowcount(result: Any) -> int:
     """How many rows an UPDATE or DELETE matched (the typed way to read `rowcount`)."""
     assert isinstance(result, CursorResult), type(result)
     return result.rowcount
+
+
+def fetch(model: type[M], ident: Any) -> M:
+    """The row of `model` with this primary key, which the caller knows exists (it just
+    claimed or created it); LookupError if it was deleted meanwhile."""
+    row = db.session.get(model, ident)
+    if row is None:
+        raise LookupError(f"{model.__name__} {ident} does not exist")
+    return row
+
+
+def count(query: Select[Any]) -> int:
+    """How many rows `query` returns (0 for none)."""
+    return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0

@@ -242,7 +242,7 @@ def shortcode_unautop(html: str, names: Container[str] | None = None) -> str:
         before = html[pos : sc.start]
         after = _P_AFTER.match(html, sc.end) if not (sc.escaped or sc.prefix) else None
         lead = _P_BEFORE.search(before) if after else None
-        if lead:
+        if lead and after:
             out.append(before[: lead.start()])
             out.append(html[sc.start : sc.end])
             pos = after.end()

@@ -17,9 +17,8 @@ from sqlalchemy import select
 
 from service.core import audit
 from service.extensions import db
-from service.models import Subscriber
-from service.models.base import utcnow
-from service.models.subscribers import DELIVERY_MODES
+from service.models import DeliveryMode, Subscriber, SubscriberStatus
+from service.models.base import parse_state, utcnow
 from service.newsletter.subscriptions import SubscriptionError, clean_name, normalize_email
 
 YES = {"1", "y", "yes", "true", "t", "x", "on"}
@@ -73,9 +72,9 @@ def _check(row: dict) -> tuple[str, str, bool, str]:
     email = normalize_email(row.get("email", ""))
     if row.get("consent", "").lower() not in YES:
         raise SubscriptionError("no consent recorded (consent column must be yes)")
-    delivery = row.get("delivery", "").lower() or "issue"
-    if delivery not in DELIVERY_MODES:
-        raise SubscriptionError(f"delivery must be one of {', '.join(DELIVERY_MODES)}")
+    delivery = parse_state(DeliveryMode, row.get("delivery", "").lower() or DeliveryMode.ISSUE)
+    if delivery is None:
+        raise SubscriptionError(f"delivery must be one of {', '.join(DeliveryMode)}")
     return email, clean_name(row.get("name", "")), row.get("confirmed", "").lower() in YES, delivery
 
 
@@ -103,7 +102,7 @@ def import_text(text: str, actor: str = "system") -> ImportReport:
                 delivery=delivery,
                 source="import",
                 created_at=now,
-                status="active" if confirmed else "pending",
+                status=SubscriberStatus.ACTIVE if confirmed else SubscriberStatus.PENDING,
                 confirmed_at=now if confirmed else None,
                 confirm_due=not confirmed,
             )

@@ -103,8 +103,8 @@ def gallery(sc: Shortcode, ctx: RenderContext) -> str:
         items.append(f'<figure class="gallery-item">{image}{figcaption}</figure>')
     if not items:
         return ""
-    columns = sc.attrs.get("columns", "3")
-    columns = min(max(int(columns), 1), 9) if columns.isdigit() else 3
+    given = sc.attrs.get("columns", "3")
+    columns = min(max(int(given), 1), 9) if given.isdigit() else 3
     return f'<figure class="gallery gallery-columns-{columns}">{"".join(items)}</figure>'
 
 

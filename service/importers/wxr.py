@@ -19,7 +19,7 @@ from service.comments.avatars import avatar_key
 from service.core import audit
 from service.core.rendering import clean_article_html, clean_comment_html
 from service.extensions import db
-from service.models import Comment, Issue
+from service.models import Comment, CommentKind, CommentStatus, Issue, IssueStatus
 from service.publishing import writing
 
 NS = {
@@ -30,11 +30,11 @@ NS = {
 }
 WP_NAMESPACES = [f"http://wordpress.org/export/1.{n}/" for n in range(3)]
 STATUS = {
-    "publish": "published",
-    "draft": "draft",
-    "pending": "draft",
-    "future": "scheduled",
-    "private": "draft",
+    "publish": IssueStatus.PUBLISHED,
+    "draft": IssueStatus.DRAFT,
+    "pending": IssueStatus.DRAFT,
+    "future": IssueStatus.SCHEDULED,
+    "private": IssueStatus.DRAFT,
 }
 
 
@@ -176,10 +176,10 @@ def _new_issue(item, ns, source, title, status, authors) -> Issue:
     issue.category = writing.category_named(categories[0] if categories else "Uncategorized")
     writing.set_body(issue, body_html=clean_article_html(autop(_text(item, "content:encoded", ns))))
     date = _post_date(item, ns)
-    if status == "published":
+    if status == IssueStatus.PUBLISHED:
         issue.published_at = date
         issue.number = (db.session.scalar(select(func.max(Issue.number))) or 0) + 1
-    elif status == "scheduled":
+    elif status == IssueStatus.SCHEDULED:
         issue.publish_at = date
     db.session.add(issue)
     db.session.flush()
@@ -198,7 +198,7 @@ def _import_comments(item, ns, issue: Issue, source: str, report: ImportReport) 
         if comment is None:
             comment = _new_comment(el, ns, issue, comment_source)
             report.comments += 1
-            report.pingbacks += comment.kind == "pingback"
+            report.pingbacks += comment.kind == CommentKind.PINGBACK
         by_wp_id[wp_id] = comment
         parent = _text(el, "wp:comment_parent", ns)
         if parent not in ("", "0") and comment.parent_id is None:
@@ -215,14 +215,14 @@ def _new_comment(el, ns, issue: Issue, source: str) -> Comment:
     kind = _text(el, "wp:comment_type", ns)
     comment = Comment(
         issue_id=issue.id,
-        kind="pingback" if kind in ("pingback", "trackback") else "comment",
+        kind=CommentKind.PINGBACK if kind in ("pingback", "trackback") else CommentKind.COMMENT,
         author_name=(_text(el, "wp:comment_author", ns) or "Anonymous")[:245],
         author_email=email,
         author_url=_text(el, "wp:comment_author_url", ns)[:200],
         author_ip=_text(el, "wp:comment_author_IP", ns)[:45],
         avatar_key=avatar_key(email) if email else "",
         body_html=clean_comment_html(autop(_text(el, "wp:comment_content", ns))),
-        status="approved",
+        status=CommentStatus.APPROVED,
         decision="imported",
         source_id=source,
         created_at=_wp_date(

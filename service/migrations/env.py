@@ -97,10 +97,25 @@ def run_migrations_online():
     conf_args.setdefault("render_as_batch", connectable.dialect.name == "sqlite")
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A table rebuild (batch mode) drops the old table: with foreign keys on, SQLite
+            # would first delete every row that references it (ON DELETE CASCADE). SQLite's own
+            # procedure for schema changes turns them off outside the transaction, checks them
+            # afterwards and turns them on again.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # end the transaction SQLAlchemy began for the PRAGMA
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            connection.commit()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+            if broken:
+                raise RuntimeError(f"the migration left rows with broken references: {broken[:5]}")
 
 
 if context.is_offline_mode():

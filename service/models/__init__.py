@@ -1,16 +1,29 @@
-"""The tables. One module per area; import them all here so Alembic sees every table."""
+"""The tables, and the states their rows move through (each a StrEnum with a CHECK constraint).
+
+One module per area; all are imported here so Alembic sees every table.
+"""
 
 from __future__ import annotations
 
-from service.models.comments import Comment, DataRequest, ReplyNotice, ReplySubscription
-from service.models.deliveries import Delivery, Send, SendRate
+from service.models.comments import (
+    Comment,
+    CommentKind,
+    CommentStatus,
+    DataRequest,
+    DataRequestStatus,
+    NoticeStatus,
+    ReplyConsent,
+    ReplyNotice,
+    ReplySubscription,
+)
+from service.models.deliveries import Delivery, DeliveryStatus, Send, SendKind, SendRate, SendStatus
 from service.models.events import Event
-from service.models.issues import Author, Category, Issue
+from service.models.issues import Author, Category, Issue, IssueStatus
 from service.models.moderation import ClassifierToken, ClassifierTraining, ModeratorNotice
 from service.models.settings import Setting
-from service.models.subscribers import Subscriber
-from service.models.users import User
-from service.models.webhooks import Webhook, WebhookDelivery
+from service.models.subscribers import DeliveryMode, Subscriber, SubscriberStatus
+from service.models.users import Role, User
+from service.models.webhooks import HookStatus, Webhook, WebhookDelivery
 
 __all__ = [
     "Author",
@@ -18,17 +31,30 @@ __all__ = [
     "ClassifierToken",
     "ClassifierTraining",
     "Comment",
+    "CommentKind",
+    "CommentStatus",
     "DataRequest",
+    "DataRequestStatus",
     "Delivery",
+    "DeliveryMode",
+    "DeliveryStatus",
     "Event",
+    "HookStatus",
     "Issue",
+    "IssueStatus",
     "ModeratorNotice",
+    "NoticeStatus",
+    "ReplyConsent",
     "ReplyNotice",
     "ReplySubscription",
+    "Role",
     "Send",
+    "SendKind",
     "SendRate",
+    "SendStatus",
     "Setting",
     "Subscriber",
+    "SubscriberStatus",
     "User",
     "Webhook",
     "WebhookDelivery",

@@ -3,26 +3,52 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.models.base import Base, UTCDateTime, utcnow
+from service.models.base import Base, UTCDateTime, state_check, state_type, utcnow
 
-STATUSES = ("queued", "sending", "sent", "failed")
+
+class SendKind(StrEnum):
+    ISSUE = "issue"  # one issue's email, key = the issue id
+    DIGEST = "digest"  # a digest period, key = 2026-11-24 (daily) or 2026-W48 (weekly)
+
+
+class SendStatus(StrEnum):
+    """running → paused (by an admin, or itself after too many errors) → running → finished."""
+
+    RUNNING = "running"
+    PAUSED = "paused"
+    FINISHED = "finished"
+
+
+class DeliveryStatus(StrEnum):
+    """queued → sending (claimed) → sent | failed; back to queued after a temporary failure
+    (with retry_at) or when its claim's lease ran out."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
 
 
 class Send(Base):
     """One mailing (an issue email, or a digest run), for progress, pause and resume."""
 
     __tablename__ = "sends"
-    __table_args__ = (UniqueConstraint("kind", "key"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "key"),
+        state_check("kind", SendKind),
+        state_check("status", SendStatus),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[SendKind] = mapped_column(state_type(SendKind))
     key: Mapped[str] = mapped_column(String(60))
     issue_id: Mapped[int | None] = mapped_column(ForeignKey("issues.id", ondelete="SET NULL"))
-    status: Mapped[str] = mapped_column(String(20), default="running")
+    status: Mapped[SendStatus] = mapped_column(state_type(SendStatus), default=SendStatus.RUNNING)
     error_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -46,14 +72,18 @@ class Delivery(Base):
         # claims read one send's queued rows in id order: (send_id, status, id) keeps that a
         # range scan however many rows are already sent
         Index("ix_deliveries_send_status_id", "send_id", "status", "id"),
+        state_check("kind", SendKind),
+        state_check("status", DeliveryStatus),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     send_id: Mapped[int | None] = mapped_column(ForeignKey("sends.id", ondelete="CASCADE"))
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[SendKind] = mapped_column(state_type(SendKind))
     key: Mapped[str] = mapped_column(String(60))
-    status: Mapped[str] = mapped_column(String(20), default="queued")
+    status: Mapped[DeliveryStatus] = mapped_column(
+        state_type(DeliveryStatus), default=DeliveryStatus.QUEUED
+    )
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
     message_id: Mapped[str] = mapped_column(String(255), default="")

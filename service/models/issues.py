@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.models.base import Base, UTCDateTime, utcnow
+from service.models.base import Base, UTCDateTime, state_check, state_type, utcnow
 
-STATUSES = ("draft", "scheduled", "published")
+
+class IssueStatus(StrEnum):
+    """draft → scheduled → published (and back to draft, which never re-sends). `publishing` is
+    the scheduler's claim, held only inside the transaction that publishes."""
+
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    PUBLISHING = "publishing"
+    PUBLISHED = "published"
 
 
 class Author(Base):
@@ -30,7 +39,10 @@ class Category(Base):
 
 class Issue(Base):
     __tablename__ = "issues"
-    __table_args__ = (Index("ix_issues_status_published_at", "status", "published_at"),)
+    __table_args__ = (
+        Index("ix_issues_status_published_at", "status", "published_at"),
+        state_check("status", IssueStatus),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int | None] = mapped_column(unique=True)
@@ -41,7 +53,7 @@ class Issue(Base):
     body_md: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str] = mapped_column(Text, default="")
     excerpt: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(20), default="draft")
+    status: Mapped[IssueStatus] = mapped_column(state_type(IssueStatus), default=IssueStatus.DRAFT)
     publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     comments_open: Mapped[bool] = mapped_column(default=True)
@@ -56,7 +68,3 @@ class Issue(Base):
 
     author: Mapped[Author | None] = relationship(lazy="joined")
     category: Mapped[Category | None] = relationship(lazy="joined")
-
-    @property
-    def is_public(self) -> bool:
-        return self.status == "published"

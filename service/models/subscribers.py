@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.models.base import Base, UTCDateTime, utcnow
+from service.models.base import Base, UTCDateTime, state_check, state_type, utcnow
 
-STATUSES = ("pending", "active", "unsubscribed", "bounced", "complained")
-DELIVERY_MODES = ("issue", "weekly", "daily", "none")
+
+class SubscriberStatus(StrEnum):
+    """pending (awaiting confirmation) → active → unsubscribed | bounced | complained;
+    subscribing again returns to pending."""
+
+    PENDING = "pending"
+    ACTIVE = "active"
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"
+    COMPLAINED = "complained"
+
+
+class DeliveryMode(StrEnum):
+    """How a subscriber hears from us: every issue, a digest, or nothing (preferences kept)."""
+
+    ISSUE = "issue"
+    WEEKLY = "weekly"
+    DAILY = "daily"
+    NONE = "none"
 
 
 class Subscriber(Base):
@@ -18,13 +36,19 @@ class Subscriber(Base):
     __table_args__ = (
         Index("ix_subscribers_status_delivery", "status", "delivery"),
         Index("ix_subscribers_status_created", "status", "created_at"),  # 0006 (+ trigram on PG)
+        state_check("status", SubscriberStatus),
+        state_check("delivery", DeliveryMode),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
-    status: Mapped[str] = mapped_column(String(20), default="pending")
-    delivery: Mapped[str] = mapped_column(String(20), default="issue")
+    status: Mapped[SubscriberStatus] = mapped_column(
+        state_type(SubscriberStatus), default=SubscriberStatus.PENDING
+    )
+    delivery: Mapped[DeliveryMode] = mapped_column(
+        state_type(DeliveryMode), default=DeliveryMode.ISSUE
+    )
     reply_notifications: Mapped[bool] = mapped_column(default=True)
     source: Mapped[str] = mapped_column(String(40), default="form")
     signup_ip: Mapped[str] = mapped_column(String(45), default="")

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.models.base import Base, UTCDateTime, utcnow
+from service.models.base import Base, UTCDateTime, state_check, state_type, utcnow
+
+
+class HookStatus(StrEnum):
+    """A webhook delivery: queued → sending (claimed) → sent | failed; queued again to retry."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
 
 EVENTS = (
     "issue.published",
@@ -35,7 +46,10 @@ class Webhook(Base):
 
 class WebhookDelivery(Base):
     __tablename__ = "webhook_deliveries"
-    __table_args__ = (Index("ix_webhook_deliveries_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_webhook_deliveries_status_next", "status", "next_attempt_at"),
+        state_check("status", HookStatus),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     webhook_id: Mapped[int] = mapped_column(
@@ -43,7 +57,7 @@ class WebhookDelivery(Base):
     )
     event: Mapped[str] = mapped_column(String(60))
     payload: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued/sending/sent/failed
+    status: Mapped[HookStatus] = mapped_column(state_type(HookStatus), default=HookStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(default=0)
     last_status_code: Mapped[int | None] = mapped_column()
     last_error: Mapped[str] = mapped_column(Text, default="")

@@ -19,13 +19,16 @@ from service.core import audit, queue, settings
 from service.core.addresses import has_control
 from service.core.rendering import comment_markdown_to_html
 from service.extensions import db
-from service.models import Comment, Event, User
+from service.models import Comment, CommentStatus, Event, User
 from service.models.base import utcnow
 from service.moderation import classifier
 
 log = logging.getLogger(__name__)
 
 ACTIONS = ("approve", "reject", "spam", "notspam", "restore", "delete")
+PENDING = CommentStatus.PENDING
+_RESTORABLE = (CommentStatus.PENDING, CommentStatus.APPROVED)  # where spam and trash go back to
+_SET_ASIDE = (CommentStatus.SPAM, CommentStatus.TRASH)
 
 
 class ModerationError(ValueError):
@@ -35,27 +38,25 @@ class ModerationError(ValueError):
 # --- moderators' actions -------------------------------------------------------------------
 
 
-def _label(status: str, action: str) -> str | None:
+def _label(status: CommentStatus, action: str) -> str | None:
     """What the classifier should learn from a comment in this state."""
-    if status == "spam":
+    if status == CommentStatus.SPAM:
         return "spam"
-    if status == "approved" or action == "notspam":
+    if status == CommentStatus.APPROVED or action == "notspam":
         return "ham"
     return None
 
 
-def _target(comment: Comment, action: str) -> str | None:
+def _target(comment: Comment, action: str) -> CommentStatus | None:
     """The status `action` moves the comment to (None: nothing to do)."""
     old = comment.status
-    back = (
-        comment.previous_status if comment.previous_status in ("pending", "approved") else "pending"
-    )
+    back = comment.previous_status if comment.previous_status in _RESTORABLE else PENDING
     target = {
-        "approve": "approved",
-        "reject": "trash",
-        "spam": "spam",
-        "notspam": back if old == "spam" else None,
-        "restore": back if old == "trash" else None,
+        "approve": CommentStatus.APPROVED,
+        "reject": CommentStatus.TRASH,
+        "spam": CommentStatus.SPAM,
+        "notspam": back if old == CommentStatus.SPAM else None,
+        "restore": back if old == CommentStatus.TRASH else None,
     }[action]
     return None if target == old else target
 
@@ -81,13 +82,13 @@ def _apply(comment: Comment, action: str, actor: str) -> bool:
     old = comment.status
     if comment.moderation_due:  # decided before the feed got to it: the event is still owed
         comment_posted.send(comment, status=comment.status)
-    comment.previous_status = old if target in ("spam", "trash") else None
+    comment.previous_status = old if target in _SET_ASIDE else None
     comment.status, comment.moderation_due, comment.decided_at = target, False, utcnow()
     classifier.learn(comment, _label(target, action))
     audit.record(
         f"comment.{action}", "comment", comment.id, actor=actor, from_status=old, to_status=target
     )
-    if target == "approved":
+    if target == CommentStatus.APPROVED:
         comment_approved.send(comment)
     return True
 
@@ -103,11 +104,11 @@ def act(action: str, comment_ids: list[int], actor: str, only_pending: bool = Fa
     changed, approved = [], []
     query = select(Comment).where(Comment.id.in_(comment_ids))
     if only_pending:
-        query = query.where(Comment.status == "pending").with_for_update()
+        query = query.where(Comment.status == PENDING).with_for_update()
     for comment in db.session.scalars(query):
         if _apply(comment, action, actor):
             changed.append(comment.id)
-            if action != "delete" and comment.status == "approved":
+            if action != "delete" and comment.status == CommentStatus.APPROVED:
                 approved.append(comment)
     optins = reply_consent.prepare_for(approved)
     approved_ids = [comment.id for comment in approved]
@@ -190,10 +191,10 @@ def reply_as_author(parent_id: int, user: User, body: str) -> Comment:
     parent = _get(parent_id)
     if not body.strip():
         raise ModerationError("The reply is empty.")
-    if parent.status in ("spam", "trash"):
+    if parent.status in _SET_ASIDE:
         raise ModerationError("Restore the comment before replying to it.")
     actor = user.email
-    parent_approved = _apply(parent, "approve", actor) if parent.status == "pending" else False
+    parent_approved = _apply(parent, "approve", actor) if parent.status == PENDING else False
     reply = Comment(
         issue_id=parent.issue_id,
         parent_id=parent.id,
@@ -202,7 +203,7 @@ def reply_as_author(parent_id: int, user: User, body: str) -> Comment:
         avatar_key=avatar_key(user.email),
         body_md=body.strip(),
         body_html=comment_markdown_to_html(body.strip()),
-        status="approved",
+        status=CommentStatus.APPROVED,
         is_author_reply=True,
         decision="approved",
         decision_reasons="reply by staff",

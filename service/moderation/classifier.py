@@ -21,7 +21,13 @@ from sqlalchemy import delete, select
 
 from service.core.db import upsert_add
 from service.extensions import db
-from service.models import ClassifierToken, ClassifierTraining, Comment
+from service.models import (
+    ClassifierToken,
+    ClassifierTraining,
+    Comment,
+    CommentKind,
+    CommentStatus,
+)
 
 TOTALS = "__documents__"
 LABELS = ("spam", "ham")
@@ -190,8 +196,8 @@ def train_from_history(batch: int = 500) -> tuple[int, int]:
             .where(
                 ClassifierTraining.comment_id.is_(None),
                 Comment.id > last_id,
-                Comment.kind == "comment",
-                Comment.status.in_(("approved", "spam")),
+                Comment.kind == CommentKind.COMMENT,
+                Comment.status.in_((CommentStatus.APPROVED, CommentStatus.SPAM)),
             )
             .order_by(Comment.id)
             .limit(batch)
@@ -199,7 +205,7 @@ def train_from_history(batch: int = 500) -> tuple[int, int]:
         if not comments:
             return added[0], added[1]
         for comment in comments:
-            label = "spam" if comment.status == "spam" else "ham"
+            label = "spam" if comment.status == CommentStatus.SPAM else "ham"
             learn(comment, label)
             added[0 if label == "spam" else 1] += 1
         last_id = comments[-1].id

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlalchemy import update
 
@@ -17,18 +18,31 @@ from service.comments.signals import comment_approved, comment_posted
 from service.core import audit, queue, settings
 from service.core.db import rowcount
 from service.extensions import db
-from service.models import Comment
+from service.models import Comment, CommentStatus
 from service.models.base import utcnow
 from service.moderation import classifier, rules
 
 log = logging.getLogger(__name__)
 
-AUTO_STATUS = {"approved": "approved", "held": "pending", "spam": "spam"}
+
+class Verdict(StrEnum):
+    """The automatic decision: approve, hold for a moderator, or mark spam."""
+
+    APPROVED = "approved"
+    HELD = "held"
+    SPAM = "spam"
+
+
+AUTO_STATUS = {
+    Verdict.APPROVED: CommentStatus.APPROVED,
+    Verdict.HELD: CommentStatus.PENDING,
+    Verdict.SPAM: CommentStatus.SPAM,
+}
 
 
 @dataclass(frozen=True)
 class Decision:
-    decision: str  # approved, held or spam
+    decision: Verdict
     reasons: list[str]
     score: float | None
 
@@ -45,17 +59,17 @@ def decide(comment: Comment) -> Decision:
         log.exception("moderation check failed for comment %s", comment.id)
         db.session.rollback()
         return Decision(
-            "held", [f"a check failed ({type(exc).__name__}); held for a moderator"], None
+            Verdict.HELD, [f"a check failed ({type(exc).__name__}); held for a moderator"], None
         )
     score = result.probability
     if found.spam:
-        return Decision("spam", found.spam, score)
+        return Decision(Verdict.SPAM, found.spam, score)
     if found.hold:
-        return Decision("held", found.hold, score)
+        return Decision(Verdict.HELD, found.hold, score)
     if result.trained and threshold < 1 and score >= threshold:
         clues = ", ".join([token for token, p in result.clues if p > 0.5][:5])
         return Decision(
-            "spam",
+            Verdict.SPAM,
             [
                 f"classifier spam score {score:.3f} ≥ {threshold:g}"
                 + (f" (clues: {clues})" if clues else "")
@@ -64,22 +78,22 @@ def decide(comment: Comment) -> Decision:
         )
     if result.trained and score >= hold_at:  # uncertain: a moderator decides, known or not
         return Decision(
-            "held", [f"classifier spam score {score:.3f} ≥ {hold_at:g} (uncertain)"], score
+            Verdict.HELD, [f"classifier spam score {score:.3f} ≥ {hold_at:g} (uncertain)"], score
         )
     if found.known:
-        return Decision("approved", [found.known], score)
+        return Decision(Verdict.APPROVED, [found.known], score)
     if not require_known:
-        return Decision("approved", ["no rule held it"], score)
+        return Decision(Verdict.APPROVED, ["no rule held it"], score)
     note = "first comment from this commenter"
     if not result.trained:
         note += "; the classifier is still learning"
-    return Decision("held", [note], score)
+    return Decision(Verdict.HELD, [note], score)
 
 
-def moderate_comment(comment_id: int) -> str | None:
+def moderate_comment(comment_id: int) -> Verdict | None:
     """Decide one comment automatically; return the decision, or None when there was none due."""
     comment = db.session.get(Comment, comment_id)
-    if comment is None or not comment.moderation_due or comment.status != "pending":
+    if comment is None or not comment.moderation_due or comment.status != CommentStatus.PENDING:
         db.session.rollback()
         return None
     result = decide(comment)
@@ -90,7 +104,7 @@ def moderate_comment(comment_id: int) -> str | None:
             .where(
                 Comment.id == comment_id,
                 Comment.moderation_due.is_(True),
-                Comment.status == "pending",
+                Comment.status == CommentStatus.PENDING,
             )
             .values(
                 status=status,
@@ -98,8 +112,8 @@ def moderate_comment(comment_id: int) -> str | None:
                 decision_reasons="; ".join(result.reasons),
                 spam_score=result.score,
                 moderation_due=False,
-                previous_status="pending" if status == "spam" else None,
-                decided_at=utcnow() if status != "pending" else None,
+                previous_status=CommentStatus.PENDING if status == CommentStatus.SPAM else None,
+                decided_at=utcnow() if status != CommentStatus.PENDING else None,
             )
             .execution_options(synchronize_session=False)
         )
@@ -117,15 +131,15 @@ def moderate_comment(comment_id: int) -> str | None:
     )
     # once, by the run that made the decision; the row was updated without reloading it, so
     # `comment` still holds what the reader sent (status pending)
-    comment_posted.send(comment, status="pending")
+    comment_posted.send(comment, status=CommentStatus.PENDING)
     optins = []
-    if status == "approved":
-        comment_approved.send(comment, status="approved")
+    if status == CommentStatus.APPROVED:
+        comment_approved.send(comment, status=CommentStatus.APPROVED)
         optins = reply_consent.prepare_for([comment])
     db.session.commit()
-    if status == "approved":
+    if status == CommentStatus.APPROVED:
         queue.enqueue("comments.notify_replies", comment_id)
         reply_consent.enqueue_optins(optins)
-    elif result.decision == "held":
+    elif result.decision == Verdict.HELD:
         queue.enqueue("moderation.notify_moderators")
     return result.decision

@@ -16,10 +16,10 @@ from sqlalchemy.exc import IntegrityError
 
 from service import mail
 from service.core import settings, tokens
-from service.core.db import rowcount
+from service.core.db import fetch, rowcount
 from service.core.urls import absolute
 from service.extensions import db
-from service.models import Comment, Issue, ModeratorNotice, User
+from service.models import Comment, CommentStatus, Issue, ModeratorNotice, User
 from service.models.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def _notice(user_id: int) -> ModeratorNotice:
                 db.session.add(ModeratorNotice(user_id=user_id, last_comment_id=0))
         except IntegrityError:  # another worker created it
             pass
-        notice = db.session.get(ModeratorNotice, user_id)
+        notice = fetch(ModeratorNotice, user_id)
     return notice
 
 
@@ -93,7 +93,9 @@ def _sent(user_id: int, last_id: int) -> None:
 
 
 def held_query() -> Select:
-    return select(Comment).where(Comment.status == "pending", Comment.moderation_due.is_(False))
+    return select(Comment).where(
+        Comment.status == CommentStatus.PENDING, Comment.moderation_due.is_(False)
+    )
 
 
 def _batch(user: User, after_id: int) -> list[Held]:

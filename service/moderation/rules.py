@@ -16,7 +16,7 @@ from sqlalchemy import select
 from service.core import settings
 from service.core.addresses import email_key
 from service.extensions import db
-from service.models import Comment
+from service.models import Comment, CommentStatus
 from service.moderation.classifier import hostname, link_hosts
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,9 @@ def known_commenter(comment: Comment) -> str:
     if token and db.session.scalar(
         select(Comment.id)
         .where(
-            Comment.status == "approved", Comment.id != comment.id, Comment.author_token == token
+            Comment.status == CommentStatus.APPROVED,
+            Comment.id != comment.id,
+            Comment.author_token == token,
         )
         .limit(1)
     ):

@@ -22,7 +22,7 @@ from service.core import audit
 from service.core.addresses import email_key
 from service.extensions import db
 from service.mail.headers import parse_verp
-from service.models import Subscriber
+from service.models import Subscriber, SubscriberStatus
 from service.models.base import utcnow
 from service.newsletter.subscriptions import unsubscribe
 
@@ -44,10 +44,10 @@ def is_user_unknown(code: int, text: str) -> bool:
     )
 
 
-def mark_subscriber(subscriber_id: int, status: str, reason: str = "") -> bool:
+def mark_subscriber(subscriber_id: int, status: SubscriberStatus, reason: str = "") -> bool:
     """Mark a subscriber bounced or complained (the caller commits); True if it changed."""
     sub = db.session.get(Subscriber, subscriber_id)
-    if sub is None or sub.status not in ("active", "pending"):
+    if sub is None or sub.status not in (SubscriberStatus.ACTIVE, SubscriberStatus.PENDING):
         return False
     sub.status, sub.unsubscribed_at, sub.confirm_due = status, utcnow(), False
     sync_subscriber(sub)  # no reply notifications to an address that bounced or complained
@@ -57,7 +57,7 @@ def mark_subscriber(subscriber_id: int, status: str, reason: str = "") -> bool:
 
 def classify(msg: Message) -> str:
     """'complaint' for an ARF feedback report, 'hard'/'soft' for a DSN, else 'unknown'."""
-    report = (msg.get_param("report-type") or "").lower()
+    report = str(msg.get_param("report-type") or "").lower()
     if msg.get_content_type() == "multipart/report" and report == "feedback-report":
         return "complaint"
     for part in msg.walk():
@@ -87,10 +87,10 @@ def process_message(raw: bytes, envelope_to: str | None = None) -> str:
         purpose, sid = parsed
         if purpose == "unsubscribe":
             unsubscribe(sid, via="mailto")
-            return "unsubscribed"
+            return SubscriberStatus.UNSUBSCRIBED
         kind = classify(msg)
         if kind in ("hard", "complaint"):
-            status = "bounced" if kind == "hard" else "complained"
+            status = SubscriberStatus.BOUNCED if kind == "hard" else SubscriberStatus.COMPLAINED
             changed = mark_subscriber(sid, status, reason=str(msg["Subject"] or ""))
             db.session.commit()
             return status if changed else "already"
@@ -101,13 +101,16 @@ def process_message(raw: bytes, envelope_to: str | None = None) -> str:
 def process_event(kind: str, address: str) -> str:
     """A provider webhook's bounce/complaint for an address (VERP or plain); commit."""
     parsed = parse_verp(address)
+    sid: int | None
     if parsed is not None:
         sid = parsed[1]
     else:
         sid = db.session.scalar(select(Subscriber.id).where(Subscriber.email == email_key(address)))
     if sid is None:
         return "unmatched"
-    status = {"bounce": "bounced", "complaint": "complained"}.get(kind)
+    status = {"bounce": SubscriberStatus.BOUNCED, "complaint": SubscriberStatus.COMPLAINED}.get(
+        kind
+    )
     if status is None:
         return "ignored"
     changed = mark_subscriber(sid, status, reason=f"webhook {kind}")
@@ -123,7 +126,7 @@ def process_configured_maildir() -> dict[str, int]:
 
 def process_maildir(path: str) -> dict[str, int]:
     """Process and remove every message in a Maildir of bounces; return counts by outcome."""
-    box, counts = mailbox.Maildir(path, factory=None, create=True), {}
+    box, counts = mailbox.Maildir(path, factory=None, create=True), dict[str, int]()
     for key in list(box.keys()):
         with box.get_file(key) as fh:
             outcome = process_message(fh.read())

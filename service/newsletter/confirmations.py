@@ -15,7 +15,7 @@ from service.core import tokens
 from service.core.db import rowcount
 from service.core.urls import absolute
 from service.extensions import db
-from service.models import Subscriber
+from service.models import Subscriber, SubscriberStatus
 from service.models.base import utcnow
 from service.newsletter.subscriptions import CONFIRM_MAX_AGE
 
@@ -31,7 +31,7 @@ def send_confirmation(subscriber_id: int, now: datetime | None = None) -> bool:
             .where(
                 Subscriber.id == subscriber_id,
                 Subscriber.confirm_due.is_(True),
-                Subscriber.status == "pending",
+                Subscriber.status == SubscriberStatus.PENDING,
             )
             .values(confirm_due=False, confirm_sent_at=now)
         )
@@ -59,7 +59,7 @@ def send_reminder(subscriber_id: int, now: datetime | None = None) -> bool:
             update(Subscriber)
             .where(
                 Subscriber.id == subscriber_id,
-                Subscriber.status == "pending",
+                Subscriber.status == SubscriberStatus.PENDING,
                 Subscriber.reminder_sent_at.is_(None),
                 Subscriber.confirm_due.is_(False),
                 Subscriber.confirm_sent_at <= now - REMIND_AFTER,
@@ -96,12 +96,12 @@ def sweep(now: datetime | None = None) -> int:
     now = now or utcnow()
     owed = db.session.scalars(
         select(Subscriber.id).where(
-            Subscriber.status == "pending", Subscriber.confirm_due.is_(True)
+            Subscriber.status == SubscriberStatus.PENDING, Subscriber.confirm_due.is_(True)
         )
     ).all()
     remind = db.session.scalars(
         select(Subscriber.id).where(
-            Subscriber.status == "pending",
+            Subscriber.status == SubscriberStatus.PENDING,
             Subscriber.reminder_sent_at.is_(None),
             Subscriber.confirm_due.is_(False),
             Subscriber.confirm_sent_at <= now - REMIND_AFTER,

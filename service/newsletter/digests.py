@@ -22,23 +22,35 @@ from service.core import settings, site
 from service.core.urls import absolute
 from service.extensions import db
 from service.mail.headers import bulk_headers
-from service.models import Comment, Delivery, Issue, Send, Subscriber
+from service.models import (
+    Comment,
+    CommentStatus,
+    Delivery,
+    DeliveryMode,
+    Issue,
+    IssueStatus,
+    Send,
+    SendKind,
+    SendStatus,
+    Subscriber,
+    SubscriberStatus,
+)
 from service.models.base import utcnow
 from service.newsletter.composing import LinkMaker, Recipient
 from service.newsletter.planning import plan_rows, start
 
 
-def due_periods(now: datetime) -> list[tuple[str, str]]:
+def due_periods(now: datetime) -> list[tuple[DeliveryMode, str]]:
     """The (delivery mode, period key) pairs due at `now`."""
     local = now.astimezone(site.timezone())
     hour = int(settings.get("newsletter.digest_hour"))
     weekday = int(settings.get("newsletter.digest_weekday"))
     due = []
     if local.hour >= hour:
-        due.append(("daily", local.date().isoformat()))
+        due.append((DeliveryMode.DAILY, local.date().isoformat()))
     if (local.weekday(), local.hour) >= (weekday, hour):
         year, week, _ = local.isocalendar()
-        due.append(("weekly", f"{year}-W{week:02d}"))
+        due.append((DeliveryMode.WEEKLY, f"{year}-W{week:02d}"))
     return due
 
 
@@ -71,16 +83,20 @@ def plan(now: datetime | None = None) -> list[int]:
 
 
 def _plan_period(mode: str, key: str, now: datetime) -> int | None:
-    send = db.session.scalar(select(Send).where(Send.kind == "digest", Send.key == key))
+    send = db.session.scalar(select(Send).where(Send.kind == SendKind.DIGEST, Send.key == key))
     cutoff = send.created_at if send else now
     new_issue = select(Issue.id).where(
-        Issue.status == "published", Issue.published_at > _since(), Issue.published_at <= cutoff
+        Issue.status == IssueStatus.PUBLISHED,
+        Issue.published_at > _since(),
+        Issue.published_at <= cutoff,
     )
     already = select(Delivery.id).where(
-        Delivery.subscriber_id == Subscriber.id, Delivery.kind == "digest", Delivery.key == key
+        Delivery.subscriber_id == Subscriber.id,
+        Delivery.kind == SendKind.DIGEST,
+        Delivery.key == key,
     )
     audience = select(Subscriber.id).where(
-        Subscriber.status == "active",
+        Subscriber.status == SubscriberStatus.ACTIVE,
         Subscriber.delivery == mode,
         new_issue.exists(),
         ~already.exists(),
@@ -88,11 +104,11 @@ def _plan_period(mode: str, key: str, now: datetime) -> int | None:
     if db.session.scalar(select(func.count()).select_from(audience.subquery())) == 0:
         return None
     if send is None:
-        send = Send(kind="digest", key=key, status="running", created_at=now)
+        send = Send(kind=SendKind.DIGEST, key=key, status=SendStatus.RUNNING, created_at=now)
         db.session.add(send)
         db.session.flush()
-    elif send.status == "finished":
-        send.status, send.finished_at = "running", None
+    elif send.status == SendStatus.FINISHED:
+        send.status, send.finished_at = SendStatus.RUNNING, None
     plan_rows(send, audience, now)
     return send.id
 
@@ -103,22 +119,26 @@ def contents(subscriber: Subscriber, cutoff: datetime) -> tuple[list[Issue], lis
     issues = db.session.scalars(
         select(Issue)
         .where(
-            Issue.status == "published", Issue.published_at > since, Issue.published_at <= cutoff
+            Issue.status == IssueStatus.PUBLISHED,
+            Issue.published_at > since,
+            Issue.published_at <= cutoff,
         )
         .order_by(Issue.published_at, Issue.id)
     ).all()
     reply = aliased(Comment)
     replies = (
         select(func.count(reply.id))
-        .where(reply.parent_id == Comment.id, reply.status == "approved")
+        .where(reply.parent_id == Comment.id, reply.status == CommentStatus.APPROVED)
         .correlate(Comment)
         .scalar_subquery()
     )
     comments = db.session.execute(
         select(Comment, Issue.slug, Issue.title)
-        .join(Issue, and_(Issue.id == Comment.issue_id, Issue.status == "published"))
+        .join(Issue, and_(Issue.id == Comment.issue_id, Issue.status == IssueStatus.PUBLISHED))
         .where(
-            Comment.status == "approved", Comment.created_at > since, Comment.created_at <= cutoff
+            Comment.status == CommentStatus.APPROVED,
+            Comment.created_at > since,
+            Comment.created_at <= cutoff,
         )
         .order_by(replies.desc(), Comment.created_at.desc())
         .limit(int(settings.get("newsletter.digest_comments")))

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, bindparam, func, or_, select, text, update
 from service.core import audit, backoff, settings
 from service.core.db import is_postgresql, rowcount
 from service.extensions import db
-from service.models import Delivery, Send, Subscriber
+from service.models import Delivery, DeliveryStatus, Send, SendStatus, Subscriber, SubscriberStatus
 from service.models.base import utcnow
 from service.newsletter.bounces import is_user_unknown, mark_subscriber
 
@@ -79,9 +79,9 @@ def claim(send_id: int, limit: int, now: datetime | None = None) -> tuple[str, l
         select(Delivery.id)
         .where(
             Delivery.send_id == send_id,
-            Delivery.status == "queued",
+            Delivery.status == DeliveryStatus.QUEUED,
             or_(Delivery.retry_at.is_(None), Delivery.retry_at <= now),
-            Delivery.send_id.in_(select(Send.id).where(Send.status == "running")),
+            Delivery.send_id.in_(select(Send.id).where(Send.status == SendStatus.RUNNING)),
         )
         .order_by(Delivery.id)
         .limit(limit)
@@ -96,10 +96,10 @@ def claim(send_id: int, limit: int, now: datetime | None = None) -> tuple[str, l
         taken = update(Delivery).where(Delivery.id == locked.c.id)
     else:
         taken = update(Delivery).where(
-            Delivery.id.in_(due.scalar_subquery()), Delivery.status == "queued"
+            Delivery.id.in_(due.scalar_subquery()), Delivery.status == DeliveryStatus.QUEUED
         )
     ids = db.session.scalars(
-        taken.values(status="sending", claimed_at=now, claimed_by=token)
+        taken.values(status=DeliveryStatus.SENDING, claimed_at=now, claimed_by=token)
         .returning(Delivery.id)
         .execution_options(synchronize_session=False)
     ).all()
@@ -123,10 +123,10 @@ _SENT = (
     .where(
         _table.c.id == bindparam("row_id"),
         _table.c.claimed_by == bindparam("token"),
-        _table.c.status == "sending",
+        _table.c.status == DeliveryStatus.SENDING,
     )
     .values(
-        status="sent",
+        status=DeliveryStatus.SENT,
         attempts=_table.c.attempts + 1,
         last_error="",
         sent_at=bindparam("now"),
@@ -182,7 +182,9 @@ def mark(delivery_id: int, token: str, **values: object) -> None:
     db.session.execute(
         update(Delivery)
         .where(
-            Delivery.id == delivery_id, Delivery.claimed_by == token, Delivery.status == "sending"
+            Delivery.id == delivery_id,
+            Delivery.claimed_by == token,
+            Delivery.status == DeliveryStatus.SENDING,
         )
         .values(attempts=Delivery.attempts + 1, **values)
         .execution_options(synchronize_session=False)
@@ -197,12 +199,12 @@ def retry_delay(attempts: int) -> timedelta:
 
 def mark_temporary(row: Row, token: str, error: str, now: datetime) -> None:
     if row.attempts + 1 >= int(settings.get("newsletter.max_attempts")):
-        mark(row.id, token, status="failed", last_error=error[:1000])
+        mark(row.id, token, status=DeliveryStatus.FAILED, last_error=error[:1000])
     else:
         mark(
             row.id,
             token,
-            status="queued",
+            status=DeliveryStatus.QUEUED,
             last_error=error[:1000],
             retry_at=now + retry_delay(row.attempts + 1),
         )
@@ -217,8 +219,8 @@ def count_error(send_id: int) -> None:
     paused = rowcount(
         db.session.execute(
             update(Send)
-            .where(Send.id == send_id, Send.status == "running", Send.error_count >= limit)
-            .values(status="paused")
+            .where(Send.id == send_id, Send.status == SendStatus.RUNNING, Send.error_count >= limit)
+            .values(status=SendStatus.PAUSED)
         )
     )
     if paused:
@@ -230,8 +232,8 @@ def release(token: str) -> int:
     n = rowcount(
         db.session.execute(
             update(Delivery)
-            .where(Delivery.claimed_by == token, Delivery.status == "sending")
-            .values(status="queued")
+            .where(Delivery.claimed_by == token, Delivery.status == DeliveryStatus.SENDING)
+            .values(status=DeliveryStatus.QUEUED)
             .execution_options(synchronize_session=False)
         )
     )
@@ -245,9 +247,9 @@ def mark_refused(send_id: int, token: str, row: Row, code: int, reply: str, now:
     if 400 <= code < 500:
         mark_temporary(row, token, error, now)
     else:
-        mark(row.id, token, status="failed", last_error=error[:1000])
+        mark(row.id, token, status=DeliveryStatus.FAILED, last_error=error[:1000])
         if is_user_unknown(code, reply):
-            mark_subscriber(row.subscriber_id, "bounced", reason=error)
+            mark_subscriber(row.subscriber_id, SubscriberStatus.BOUNCED, reason=error)
     db.session.commit()
 
 
@@ -257,7 +259,7 @@ def fail_connection(send_id: int, token: str, error: str) -> None:
     now = utcnow()
     rows = db.session.execute(
         select(Delivery.id, Delivery.attempts).where(
-            Delivery.claimed_by == token, Delivery.status == "sending"
+            Delivery.claimed_by == token, Delivery.status == DeliveryStatus.SENDING
         )
     ).all()
     for delivery_id, attempts in rows:
@@ -269,7 +271,12 @@ def fail_connection(send_id: int, token: str, error: str) -> None:
 
 def skip(row: Row, token: str) -> int:
     """Fail a row whose subscriber is no longer active (unsubscribed, bounced, deleted)."""
-    mark(row.id, token, status="failed", last_error=f"skipped: subscriber is {row.status}")
+    mark(
+        row.id,
+        token,
+        status=DeliveryStatus.FAILED,
+        last_error=f"skipped: subscriber is {row.status}",
+    )
     db.session.commit()
     return 0
 
@@ -278,7 +285,7 @@ def heartbeat(token: str) -> float:
     """Renew the lease on rows this worker still holds."""
     db.session.execute(
         update(Delivery)
-        .where(Delivery.claimed_by == token, Delivery.status == "sending")
+        .where(Delivery.claimed_by == token, Delivery.status == DeliveryStatus.SENDING)
         .values(claimed_at=utcnow())
         .execution_options(synchronize_session=False)
     )
@@ -308,13 +315,14 @@ def current_status(send_id: int, subscriber_id: int) -> tuple[str, str]:
 def finish_if_done(send_id: int) -> bool:
     """Mark a running send finished when no row is queued or sending; commit."""
     open_rows = select(Delivery.id).where(
-        Delivery.send_id == send_id, Delivery.status.in_(("queued", "sending"))
+        Delivery.send_id == send_id,
+        Delivery.status.in_((DeliveryStatus.QUEUED, DeliveryStatus.SENDING)),
     )
     done = rowcount(
         db.session.execute(
             update(Send)
-            .where(Send.id == send_id, Send.status == "running", ~open_rows.exists())
-            .values(status="finished", finished_at=utcnow())
+            .where(Send.id == send_id, Send.status == SendStatus.RUNNING, ~open_rows.exists())
+            .values(status=SendStatus.FINISHED, finished_at=utcnow())
         )
     )
     db.session.commit()
@@ -330,7 +338,7 @@ def progress(send_id: int) -> dict[str, int]:
             .group_by(Delivery.status)
         ).all()
     )
-    result = {s: counts.get(s, 0) for s in ("queued", "sending", "sent", "failed")}
+    result = {status.value: counts.get(status, 0) for status in DeliveryStatus}
     result["total"] = sum(result.values())
     result["done"] = result["sent"] + result["failed"]
     return result

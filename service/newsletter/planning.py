@@ -14,7 +14,16 @@ from sqlalchemy import Select, insert, literal, select
 from service.core import queue, settings
 from service.core.db import rowcount
 from service.extensions import db
-from service.models import Delivery, Issue, Send, Subscriber
+from service.models import (
+    Delivery,
+    DeliveryStatus,
+    Issue,
+    Send,
+    SendKind,
+    SendStatus,
+    Subscriber,
+    SubscriberStatus,
+)
 from service.models.base import UTCDateTime, utcnow
 from service.publishing.signals import issue_published, issue_publishing
 
@@ -22,19 +31,19 @@ from service.publishing.signals import issue_published, issue_publishing
 def plan_issue(issue: Issue, now: datetime | None = None) -> int | None:
     """Add the Send and one queued row per active 'every issue' subscriber (caller commits)."""
     key = str(issue.id)
-    if db.session.scalar(select(Send.id).where(Send.kind == "issue", Send.key == key)):
+    if db.session.scalar(select(Send.id).where(Send.kind == SendKind.ISSUE, Send.key == key)):
         return None  # planned before: publishing again never re-sends
-    send = Send(kind="issue", key=key, issue_id=issue.id, status="running")
+    send = Send(kind=SendKind.ISSUE, key=key, issue_id=issue.id, status=SendStatus.RUNNING)
     db.session.add(send)
     db.session.flush()
     audience = select(Subscriber.id).where(
-        Subscriber.status == "active", Subscriber.delivery == "issue"
+        Subscriber.status == SubscriberStatus.ACTIVE, Subscriber.delivery == SendKind.ISSUE
     )
     plan_rows(send, audience, now)
     if not db.session.scalar(
         select(select(Delivery.id).where(Delivery.send_id == send.id).exists())
     ):  # nobody to send to: finished already
-        send.status, send.finished_at = "finished", now or utcnow()
+        send.status, send.finished_at = SendStatus.FINISHED, now or utcnow()
     return send.id
 
 
@@ -58,7 +67,7 @@ def plan_rows(send: Send, subscriber_ids: Select, now: datetime | None = None) -
         sub.c[0],
         literal(send.kind),
         literal(send.key),
-        literal("queued"),
+        literal(DeliveryStatus.QUEUED),
         literal(0),
         literal(""),
         literal(""),
@@ -75,7 +84,7 @@ def _on_publishing(issue: Issue, email_subscribers: bool = False) -> None:
 
 def _on_published(issue: Issue) -> None:
     send_id = db.session.scalar(
-        select(Send.id).where(Send.kind == "issue", Send.key == str(issue.id))
+        select(Send.id).where(Send.kind == SendKind.ISSUE, Send.key == str(issue.id))
     )
     if send_id is not None:
         start(send_id)

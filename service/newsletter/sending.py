@@ -25,7 +25,7 @@ from service.extensions import db
 from service.mail import transport
 from service.mail.bulk import RawMessage
 from service.mail.headers import HeaderInjectionError, verp_address
-from service.models import Send
+from service.models import DeliveryStatus, Send, SendStatus, SubscriberStatus
 from service.models.base import utcnow
 from service.newsletter import composing, ledger, sendrate
 from service.newsletter.ledger import Row
@@ -95,7 +95,7 @@ def _send_one(
     mark: Callable[[Row, datetime, str], None],
 ) -> int:
     now = utcnow()
-    if row.status != "active":  # unsubscribed, bounced or complained since planning
+    if row.status != SubscriberStatus.ACTIVE:  # unsubscribed, bounced or complained since planning
         return ledger.skip(row, token)
     try:
         msg, after_sent = compose(row)
@@ -106,7 +106,7 @@ def _send_one(
         why = "nothing to send"
     db.session.commit()  # close any transaction the composer's reads opened
     if msg is None:
-        ledger.mark(row.id, token, status="failed", last_error=why)
+        ledger.mark(row.id, token, status=DeliveryStatus.FAILED, last_error=why)
         db.session.commit()
         return 0
     if not _acquire(bucket, send_id, row):
@@ -139,12 +139,12 @@ def _refresh(send_id: int, row: Row) -> bool:
     the write lock is not held for the read (WAL reads are cheap).
     """
     if row.send_status is not None:
-        return row.send_status == "running"
+        return row.send_status == SendStatus.RUNNING
     if not is_postgresql():
         db.session.commit()
     row.status, send_status = ledger.current_status(send_id, row.subscriber_id)
     db.session.commit()
-    return send_status == "running"
+    return send_status == SendStatus.RUNNING
 
 
 def _acquire(bucket: sendrate.Bucket, send_id: int, row: Row) -> bool:
@@ -155,7 +155,7 @@ def _acquire(bucket: sendrate.Bucket, send_id: int, row: Row) -> bool:
         return True
     row.status = ledger.current_status(send_id, row.subscriber_id)[0]
     db.session.commit()
-    return row.status == "active"
+    return row.status == SubscriberStatus.ACTIVE
 
 
 def _text(value: bytes | str) -> str:

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from service.comments import reply_consent
 from service.core import addresses, audit, queue, settings, tokens
 from service.core.addresses import AddressError, has_control
+from service.core.db import fetch
 from service.extensions import db
-from service.models import Subscriber
-from service.models.base import utcnow
-from service.models.subscribers import DELIVERY_MODES
+from service.models import DeliveryMode, Subscriber, SubscriberStatus
+from service.models.base import parse_state, utcnow
 from service.newsletter.signals import subscriber_confirmed, subscriber_unsubscribed
 
 CONFIRM_EVERY = timedelta(hours=1)  # at most one confirmation email per address per hour
@@ -92,18 +92,22 @@ def subscribe(
             name=name,
             signup_ip=ip[:45],
             source=source,
-            status="pending",
+            status=SubscriberStatus.PENDING,
             created_at=now,
         )
         db.session.add(sub)
-    elif sub.status in ("active", "bounced", "complained"):
+    elif sub.status in (
+        SubscriberStatus.ACTIVE,
+        SubscriberStatus.BOUNCED,
+        SubscriberStatus.COMPLAINED,
+    ):
         db.session.rollback()  # never mail an address that bounced or complained again
         return
-    elif sub.status != "pending":  # re-subscribing after leaving: confirm again
+    elif sub.status != SubscriberStatus.PENDING:  # re-subscribing after leaving: confirm again
         audit.record(
             "subscriber.resubscribed", "subscriber", sub.id, "subscriber", previous=sub.status
         )
-        sub.status, sub.reminder_sent_at = "pending", None
+        sub.status, sub.reminder_sent_at = SubscriberStatus.PENDING, None
         sub.name = name or sub.name
     if sub.confirm_sent_at is None or now - sub.confirm_sent_at >= CONFIRM_EVERY:
         sub.confirm_due = True
@@ -127,14 +131,17 @@ def confirm_target(token: str) -> SubscriberView:
 
 def confirm(token: str, now: datetime | None = None) -> SubscriberView:
     """Confirm a pending subscription (a POST from the page the link opens); commit."""
-    target = confirm_target(token)
-    sub = db.session.get(Subscriber, target.id)
-    if sub.status == "pending":
-        sub.status, sub.confirmed_at, sub.confirm_due = "active", now or utcnow(), False
+    sub = fetch(Subscriber, confirm_target(token).id)
+    if sub.status == SubscriberStatus.PENDING:
+        sub.status, sub.confirmed_at, sub.confirm_due = (
+            SubscriberStatus.ACTIVE,
+            now or utcnow(),
+            False,
+        )
         audit.record("subscriber.confirmed", "subscriber", sub.id, "subscriber")
         reply_consent.sync_subscriber(sub)
         subscriber_confirmed.send(sub)
-    elif sub.status != "active":
+    elif sub.status != SubscriberStatus.ACTIVE:
         raise SubscriptionError("This subscription was ended; subscribe again to restart it.")
     result = view(sub)
     db.session.commit()
@@ -157,10 +164,13 @@ def update_preferences(
     subscriber_id: int, delivery: str, reply_notifications: bool, name: str
 ) -> SubscriberView:
     """Change how (and whether) a subscriber hears from us; commit."""
-    if delivery not in DELIVERY_MODES:
+    mode = parse_state(DeliveryMode, delivery)
+    if mode is None:
         raise SubscriptionError("Choose one of the delivery options.")
     sub = db.session.get(Subscriber, subscriber_id)
-    sub.delivery, sub.reply_notifications = delivery, reply_notifications
+    if sub is None:
+        raise SubscriptionError("This link is not valid.")
+    sub.delivery, sub.reply_notifications = mode, reply_notifications
     sub.name = clean_name(name)
     reply_consent.sync_subscriber(sub)
     audit.record(
@@ -179,8 +189,12 @@ def update_preferences(
 def unsubscribe(subscriber_id: int, via: str = "page", now: datetime | None = None) -> None:
     """End a subscription at once (queued mail to them is skipped at send time); commit."""
     sub = db.session.get(Subscriber, subscriber_id)
-    if sub is not None and sub.status in ("active", "pending"):
-        sub.status, sub.unsubscribed_at, sub.confirm_due = "unsubscribed", now or utcnow(), False
+    if sub is not None and sub.status in (SubscriberStatus.ACTIVE, SubscriberStatus.PENDING):
+        sub.status, sub.unsubscribed_at, sub.confirm_due = (
+            SubscriberStatus.UNSUBSCRIBED,
+            now or utcnow(),
+            False,
+        )
         reply_consent.sync_subscriber(sub)
         audit.record("subscriber.unsubscribed", "subscriber", sub.id, "subscriber", via=via)
         subscriber_unsubscribed.send(sub, via=via)

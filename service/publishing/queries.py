@@ -8,19 +8,21 @@ from sqlalchemy.orm import Session
 
 from service.core import recent
 from service.extensions import db
-from service.models import Issue
+from service.models import Issue, IssueStatus
 
 
 def published_issues():
     """A select() of the public issues, newest first."""
     return (
         select(Issue)
-        .where(Issue.status == "published")
+        .where(Issue.status == IssueStatus.PUBLISHED)
         .order_by(Issue.published_at.desc(), Issue.id.desc())
     )
 
 
-_PUBLIC = select(Issue).where(Issue.slug == bindparam("slug"), Issue.status == "published")
+_PUBLIC = select(Issue).where(
+    Issue.slug == bindparam("slug"), Issue.status == IssueStatus.PUBLISHED
+)
 
 
 def public_issue(slug: str) -> Issue | None:
@@ -31,7 +33,7 @@ def public_issue(slug: str) -> Issue | None:
 IssueRef = Row
 _COMMENTABLE = select(
     Issue.id, Issue.slug, Issue.title, Issue.status, Issue.comments_open, Issue.published_at
-).where(Issue.slug == bindparam("slug"), Issue.status == "published")
+).where(Issue.slug == bindparam("slug"), Issue.status == IssueStatus.PUBLISHED)
 
 
 def commentable_issue(slug: str) -> IssueRef | None:
@@ -46,11 +48,12 @@ def commentable_issue(slug: str) -> IssueRef | None:
 
 
 # The issue page's statements, built once with bound parameters (page views are the hot path).
-_AT, _ID = bindparam("at", type_=Issue.published_at.type), bindparam("id")
+_AT = bindparam("at", type_=Issue.published_at.type)
+_ID = bindparam("id", type_=Issue.id.type)
 _OLDER = (
     select(Issue.id, Issue.slug, Issue.title)
     .where(
-        Issue.status == "published",
+        Issue.status == IssueStatus.PUBLISHED,
         Issue.id != _ID,
         Issue.published_at <= _AT,
         (Issue.published_at < _AT) | (Issue.id < _ID),
@@ -61,7 +64,7 @@ _OLDER = (
 _NEWER = (
     select(Issue.id, Issue.slug, Issue.title)
     .where(
-        Issue.status == "published",
+        Issue.status == IssueStatus.PUBLISHED,
         Issue.id != _ID,
         Issue.published_at >= _AT,
         (Issue.published_at > _AT) | (Issue.id > _ID),

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from service.core import recent
 from service.extensions import db
-from service.models import Issue
+from service.models import Issue, IssueStatus
 from service.publishing.queries import published_issues
 
 _WORD = re.compile(r"[a-z][a-z'’]{3,}")
@@ -105,7 +105,7 @@ def _related_ids(issue: Issue, limit: int, candidates: int) -> list[int]:
             Issue.category_id,
             Issue.published_at,
         )
-        .where(Issue.status == "published", Issue.id != issue.id)
+        .where(Issue.status == IssueStatus.PUBLISHED, Issue.id != issue.id)
         .order_by(Issue.published_at.desc(), Issue.id.desc())
         .limit(candidates)
     ).all()

@@ -10,10 +10,10 @@ from sqlalchemy.exc import IntegrityError
 from service.core import audit
 from service.core.db import rowcount
 from service.extensions import db
-from service.models import Issue
+from service.models import Issue, IssueStatus
 from service.models.base import utcnow
 from service.publishing.signals import issue_published, issue_publishing
-from service.publishing.writing import PublishingError
+from service.publishing.writing import PublishingError, existing
 
 
 def _next_number() -> int:
@@ -23,7 +23,7 @@ def _next_number() -> int:
 def _mark_published(issue: Issue, when: datetime, actor: str, email_subscribers: bool) -> None:
     if issue.number is None:
         issue.number = _next_number()
-    issue.status = "published"
+    issue.status = IssueStatus.PUBLISHED
     issue.published_at = issue.published_at or when
     issue.publish_at = None
     audit.record(
@@ -48,10 +48,8 @@ def publish(
     With email_subscribers=False the issue goes on the site and in the feed only.
     """
     for attempt in range(3):
-        issue = db.session.get(Issue, issue_id)
-        if issue is None:
-            raise PublishingError(f"There is no issue {issue_id}.")
-        if issue.status == "published":
+        issue = existing(issue_id)
+        if issue.status == IssueStatus.PUBLISHED:
             return issue
         if email_subscribers is not None:
             issue.email_subscribers = email_subscribers
@@ -72,12 +70,10 @@ def schedule(
     issue_id: int, when: datetime, actor: str = "system", email_subscribers: bool = True
 ) -> Issue:
     """Schedule a draft for publication at `when` (an aware datetime); commit."""
-    issue = db.session.get(Issue, issue_id)
-    if issue is None:
-        raise PublishingError(f"There is no issue {issue_id}.")
-    if issue.status == "published":
+    issue = existing(issue_id)
+    if issue.status == IssueStatus.PUBLISHED:
         raise PublishingError("That issue is already published.")
-    issue.status, issue.publish_at = "scheduled", when
+    issue.status, issue.publish_at = IssueStatus.SCHEDULED, when
     issue.published_at = None  # it will carry the scheduled time as its date
     issue.email_subscribers = email_subscribers
     audit.record("issue.scheduled", "issue", issue.id, actor, publish_at=when.isoformat())
@@ -87,10 +83,8 @@ def schedule(
 
 def unpublish(issue_id: int, actor: str = "system") -> Issue:
     """Take an issue back to draft; nothing already sent is sent again; commit."""
-    issue = db.session.get(Issue, issue_id)
-    if issue is None:
-        raise PublishingError(f"There is no issue {issue_id}.")
-    issue.status, issue.publish_at = "draft", None
+    issue = existing(issue_id)
+    issue.status, issue.publish_at = IssueStatus.DRAFT, None
     audit.record("issue.unpublished", "issue", issue.id, actor)
     db.session.commit()
     return issue
@@ -106,7 +100,7 @@ def publish_due(now: datetime | None = None) -> list[int]:
     """
     now = now or utcnow()
     due = db.session.scalars(
-        select(Issue.id).where(Issue.status == "scheduled", Issue.publish_at <= now)
+        select(Issue.id).where(Issue.status == IssueStatus.SCHEDULED, Issue.publish_at <= now)
     ).all()
     db.session.rollback()
     published = []
@@ -114,14 +108,17 @@ def publish_due(now: datetime | None = None) -> list[int]:
         claimed = rowcount(
             db.session.execute(
                 update(Issue)
-                .where(Issue.id == issue_id, Issue.status == "scheduled")
-                .values(status="publishing")
+                .where(Issue.id == issue_id, Issue.status == IssueStatus.SCHEDULED)
+                .values(status=IssueStatus.PUBLISHING)
             )
         )
         if not claimed:
             db.session.rollback()
             continue
         issue = db.session.get(Issue, issue_id, populate_existing=True)
+        if issue is None:  # deleted since it was claimed
+            db.session.rollback()
+            continue
         try:
             _mark_published(issue, issue.publish_at or now, "scheduler", issue.email_subscribers)
             db.session.commit()

@@ -17,6 +17,14 @@ class PublishingError(ValueError):
     """A writer's request that cannot be carried out; the message says why."""
 
 
+def existing(issue_id: int) -> Issue:
+    """The issue with this id, or PublishingError."""
+    issue = db.session.get(Issue, issue_id)
+    if issue is None:
+        raise PublishingError(f"There is no issue {issue_id}.")
+    return issue
+
+
 def slugify(text: str, max_length: int = 80) -> str:
     """Turn a title into a URL slug: lowercase ASCII words joined by hyphens."""
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
@@ -111,9 +119,7 @@ def save(issue_id: int | None, fields: dict, actor: str = "system") -> Issue:
         )
         audit.record("issue.created", "issue", issue.id, actor)
     else:
-        issue = db.session.get(Issue, issue_id)
-        if issue is None:
-            raise PublishingError(f"There is no issue {issue_id}.")
+        issue = existing(issue_id)
         issue.title = title
         set_body(issue, body_md=fields.get("body_md", issue.body_md))
         if fields.get("author"):

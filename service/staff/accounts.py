@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from service.core import audit
 from service.extensions import db
 from service.models import User
-from service.models.base import utcnow
-from service.models.users import ROLES
+from service.models.base import parse_state, utcnow
+from service.models.users import Role
 
 _hasher = PasswordHasher()
 
@@ -41,11 +41,11 @@ def normalize_email(email: str) -> str:
 
 
 def create_user(
-    email: str, password: str | None = None, role: str = "admin", name: str = ""
+    email: str, password: str | None = None, role: str = Role.ADMIN, name: str = ""
 ) -> tuple[User, str]:
     """Create a staff account; return it and its password (generated when not given)."""
-    if role not in ROLES:
-        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    if parse_state(Role, role) is None:
+        raise AccountError(f"role must be one of {', '.join(Role)}")
     email = normalize_email(email)
     if db.session.scalar(select(User).where(func.lower(User.email) == email)):
         raise AccountError(f"an account for {email} already exists")
@@ -81,4 +81,4 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def has_admin() -> bool:
-    return db.session.scalar(select(User.id).where(User.role == "admin").limit(1)) is not None
+    return db.session.scalar(select(User.id).where(User.role == Role.ADMIN).limit(1)) is not None

@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import and_, func, or_, select
 
 from service.extensions import db
-from service.models import Comment, Subscriber
+from service.models import Comment, CommentKind, CommentStatus, Subscriber, SubscriberStatus
 from service.models.base import utcnow
 from service.staff import maintenance
 
@@ -28,7 +28,7 @@ def _count(*where) -> int:
 
 def subscriber_weeks(weeks: int = 12, now: datetime | None = None) -> dict[str, list[int]]:
     """Per week: subscribers active at its end, new confirmations, and unsubscribes."""
-    series = {"active": [], "new": [], "unsubscribed": []}
+    series: dict[str, list[int]] = {"active": [], "new": [], "unsubscribed": []}
     for start in week_starts(weeks, now):
         end = start + timedelta(weeks=1)
         series["new"].append(
@@ -41,7 +41,7 @@ def subscriber_weeks(weeks: int = 12, now: datetime | None = None) -> dict[str, 
             _count(
                 Subscriber.confirmed_at < end,
                 or_(
-                    Subscriber.status == "active",
+                    Subscriber.status == SubscriberStatus.ACTIVE,
                     and_(
                         Subscriber.unsubscribed_at.is_not(None), Subscriber.unsubscribed_at >= end
                     ),
@@ -53,12 +53,16 @@ def subscriber_weeks(weeks: int = 12, now: datetime | None = None) -> dict[str, 
 
 def comment_weeks(weeks: int = 12, now: datetime | None = None) -> dict[str, list[int]]:
     """Per week: comments received, and how many of them are approved."""
-    series = {"received": [], "approved": []}
+    series: dict[str, list[int]] = {"received": [], "approved": []}
     for start in week_starts(weeks, now):
         end = start + timedelta(weeks=1)
-        window = (Comment.created_at >= start, Comment.created_at < end, Comment.kind == "comment")
+        window = (
+            Comment.created_at >= start,
+            Comment.created_at < end,
+            Comment.kind == CommentKind.COMMENT,
+        )
         series["received"].append(_count(*window))
-        series["approved"].append(_count(*window, Comment.status == "approved"))
+        series["approved"].append(_count(*window, Comment.status == CommentStatus.APPROVED))
     return series
 
 

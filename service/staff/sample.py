@@ -9,7 +9,7 @@ from sqlalchemy import select
 from service.comments.avatars import avatar_key
 from service.core.rendering import comment_markdown_to_html
 from service.extensions import db
-from service.models import Comment, Issue
+from service.models import Comment, CommentStatus, Issue
 from service.models.base import utcnow
 from service.publishing import scheduling, writing
 
@@ -90,7 +90,7 @@ def load() -> bool:
             avatar_key=avatar_key(email or name),
             body_md=body,
             body_html=comment_markdown_to_html(body),
-            status="approved",
+            status=CommentStatus.APPROVED,
             decision="sample",
             is_author_reply=not email,
             created_at=start + timedelta(hours=5 + index * 3),

@@ -6,10 +6,11 @@ from sqlalchemy import func, select
 
 from service import mail
 from service.core import audit, tokens
+from service.core.db import count
 from service.core.urls import absolute
 from service.extensions import db
-from service.models import User
-from service.models.users import ROLES
+from service.models import Role, User
+from service.models.base import parse_state
 from service.staff import accounts
 
 INVITE_PURPOSE = "staff-invite"
@@ -26,8 +27,8 @@ def _find(email: str) -> User | None:
 
 def invite(email: str, role: str, inviter: User) -> str:
     """Email a signed invitation link; return the normalised address."""
-    if role not in ROLES:
-        raise StaffError(f"role must be one of {', '.join(ROLES)}")
+    if parse_state(Role, role) is None:
+        raise StaffError(f"role must be one of {', '.join(Role)}")
     try:
         email = accounts.normalize_email(email)
     except accounts.AccountError as exc:
@@ -56,7 +57,7 @@ def read_invite(token: str) -> dict:
     payload = tokens.read(INVITE_PURPOSE, token, max_age=INVITE_DAYS * tokens.DAY)
     if (
         not isinstance(payload, dict)
-        or payload.get("role") not in ROLES
+        or parse_state(Role, payload.get("role")) is None
         or not payload.get("email")
     ):
         raise tokens.TokenError("This link is not valid.")
@@ -76,20 +77,20 @@ def accept(token: str, name: str, password: str) -> User:
 
 
 def _admins_left(excluding: User) -> int:
-    return db.session.scalar(
-        select(func.count()).where(
-            User.role == "admin", User.active.is_(True), User.id != excluding.id
+    return count(
+        select(User.id).where(
+            User.role == Role.ADMIN, User.active.is_(True), User.id != excluding.id
         )
     )
 
 
 def set_role(user_id: int, role: str, actor: User) -> User:
-    user = db.session.get(User, user_id)
-    if user is None or role not in ROLES:
+    user, new = db.session.get(User, user_id), parse_state(Role, role)
+    if user is None or new is None:
         raise StaffError("No such account or role.")
-    if user.role == "admin" and role != "admin" and not _admins_left(user):
+    if user.role == Role.ADMIN and new != Role.ADMIN and not _admins_left(user):
         raise StaffError("Keep at least one active admin.")
-    old, user.role = user.role, role
+    old, user.role = user.role, new
     audit.record("user.role", "user", user.id, actor=actor.email, from_role=old, to_role=role)
     db.session.commit()
     return user
@@ -101,7 +102,7 @@ def set_active(user_id: int, active: bool, actor: User) -> User:
         raise StaffError("No such account.")
     if user.id == actor.id and not active:
         raise StaffError("You cannot deactivate your own account.")
-    if not active and user.role == "admin" and not _admins_left(user):
+    if not active and user.role == Role.ADMIN and not _admins_left(user):
         raise StaffError("Keep at least one active admin.")
     user.active = active
     audit.record(

@@ -15,7 +15,7 @@ from flask_login import (
 )
 
 from service.extensions import db, limiter
-from service.models import User
+from service.models import Role, User
 from service.staff import accounts
 
 bp = Blueprint("auth", __name__)
@@ -28,7 +28,7 @@ def load_user(user_id: str) -> User | None:
 
 def init_login(manager: LoginManager) -> None:
     """Where Flask-Login sends anonymous staff, and how it finds the logged-in user."""
-    manager.login_view = "auth.login_page"  # type: ignore[assignment]
+    manager.login_view = "auth.login_page"
     manager.login_message = "Please log in to continue."
     manager.user_loader(load_user)
 
@@ -40,7 +40,7 @@ def role_required(*roles: str):
         @wraps(view)
         @login_required
         def wrapped(*args, **kwargs):
-            if current_user.role != "admin" and current_user.role not in roles:
+            if current_user.role != Role.ADMIN and current_user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)
 

@@ -19,13 +19,14 @@ from flask import (
 )
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.wrappers import Response as BaseResponse
 
 from service.comments import guards, page_cache, posting, threads
 from service.comments.avatars import identicon_svg
 from service.comments.validation import CommentError
 from service.core import tokens
 from service.extensions import limiter
-from service.models import Issue
+from service.models import CommentStatus, Issue
 from service.publishing import queries
 from service.publishing.queries import IssueRef
 
@@ -69,7 +70,7 @@ def current_commenter() -> Commenter:
     )
 
 
-def _set_cookie(response: Response, who: Commenter) -> None:
+def _set_cookie(response: BaseResponse, who: Commenter) -> None:
     data = {"t": who.token}
     if who.remembered:
         data.update(n=who.name, e=who.email, u=who.url)
@@ -83,7 +84,7 @@ def _set_cookie(response: Response, who: Commenter) -> None:
     )
 
 
-def _private(response: Response) -> Response:
+def _private(response: BaseResponse) -> BaseResponse:
     """Pages showing a reader's own details or pending comments must never be cached."""
     response.headers["Cache-Control"] = "private, no-store"
     response.vary.add("Cookie")
@@ -184,7 +185,7 @@ def post(slug: str):
         if exc.status == 404:
             abort(404)
         return _refused(issue, exc)
-    if comment.status == "pending":
+    if comment.status == CommentStatus.PENDING:
         target = url_for("public.issue", slug=issue.slug) + f"#comment-{comment.id}"
         response = redirect(target, 303)
     else:  # bot-like: stored as spam for review; a calm answer, nothing to learn from
@@ -221,7 +222,7 @@ def csrf_failed(error: CSRFError):
     """A missing or stale CSRF token: show the form again with everything the reader typed."""
     if request.endpoint != "comments.post":
         return render_template("errors/error.html", error=error, code=400), 400
-    issue = queries.commentable_issue(request.view_args.get("slug", ""))
+    issue = queries.commentable_issue((request.view_args or {}).get("slug", ""))
     if issue is None:
         abort(404)
     message = (

@@ -12,14 +12,19 @@ from service.core import settings, tokens
 from service.core.counting import capped_count
 from service.core.errors import FieldErrors
 from service.extensions import db
-from service.models import Comment, Event, Issue, User
+from service.models import Comment, CommentStatus, Event, Issue, User
 from service.moderation import actions, notices, rule_settings
 from service.moderation.classifier import stats as classifier_stats
 from service.web.auth import _safe_next, role_required
 
 bp = Blueprint("moderate", __name__, url_prefix="/moderate")
 
-TABS = {"pending": "pending", "spam": "spam", "approved": "approved", "rejected": "trash"}
+TABS = {
+    "pending": CommentStatus.PENDING,
+    "spam": CommentStatus.SPAM,
+    "approved": CommentStatus.APPROVED,
+    "rejected": CommentStatus.TRASH,
+}
 TAB_LABELS = {"pending": "Pending", "spam": "Spam", "approved": "Approved", "rejected": "Rejected"}
 PER_PAGE = 25
 ROW_ACTIONS = "approve,reject,spam,notspam,restore,delete"
@@ -178,13 +183,13 @@ def edit(comment_id: int):
             return render_template("moderate/edit.html", comment=comment, form=form), 400
         flash("Comment saved.", "info")
         return redirect(_safe_next(form.get("next")))
-    form = {
+    values = {
         "name": comment.author_name,
         "email": comment.author_email,
         "url": comment.author_url,
         "body": comment.body_md,
     }
-    return render_template("moderate/edit.html", comment=comment, form=form)
+    return render_template("moderate/edit.html", comment=comment, form=values)
 
 
 @bp.post("/comments/<int:comment_id>/reply")
@@ -195,7 +200,7 @@ def reply(comment_id: int):
     except actions.ModerationError as exc:
         flash(str(exc), "error")
         return redirect(_safe_next(request.form.get("next")))
-    return _done("Reply published as the author.", [comment_id], "approved")
+    return _done("Reply published as the author.", [comment_id], CommentStatus.APPROVED)
 
 
 @bp.post("/comments/<int:comment_id>/ban")
@@ -211,7 +216,7 @@ def ban(comment_id: int):
     except actions.ModerationError:
         abort(404)
     what = ", ".join(banned) or "nothing new"
-    return _done(f"Banned {what}; the comment is marked spam.", [comment_id], "spam")
+    return _done(f"Banned {what}; the comment is marked spam.", [comment_id], CommentStatus.SPAM)
 
 
 @bp.get("/audit")
@@ -303,7 +308,7 @@ def reasons_filter(text: str) -> list[str]:
 @bp.app_context_processor
 def moderation_counts():
     def pending_count() -> int:
-        return capped_count(select(Comment.id).where(Comment.status == "pending"))
+        return capped_count(select(Comment.id).where(Comment.status == CommentStatus.PENDING))
 
     return {
         "moderation_pending_count": pending_count,

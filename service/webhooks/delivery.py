@@ -7,14 +7,15 @@ import hmac
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
 from service.core import backoff
-from service.core.db import rowcount
+from service.core.db import fetch, rowcount
 from service.extensions import db
-from service.models import WebhookDelivery
+from service.models import HookStatus, WebhookDelivery
 from service.models.base import utcnow
 
 MAX_ATTEMPTS = 8
@@ -38,12 +39,14 @@ def deliver_due(now: datetime | None = None, limit: int = 100) -> int:
     now = now or utcnow()
     db.session.execute(
         update(WebhookDelivery)
-        .where(WebhookDelivery.status == "sending", WebhookDelivery.claimed_at < now - LEASE)
-        .values(status="queued")
+        .where(
+            WebhookDelivery.status == HookStatus.SENDING, WebhookDelivery.claimed_at < now - LEASE
+        )
+        .values(status=HookStatus.QUEUED)
     )
     ids = db.session.scalars(
         select(WebhookDelivery.id)
-        .where(WebhookDelivery.status == "queued", WebhookDelivery.next_attempt_at <= now)
+        .where(WebhookDelivery.status == HookStatus.QUEUED, WebhookDelivery.next_attempt_at <= now)
         .order_by(WebhookDelivery.id)
         .limit(limit)
     ).all()
@@ -55,29 +58,29 @@ def _deliver_one(delivery_id: int, now: datetime) -> bool:
     claimed = rowcount(
         db.session.execute(
             update(WebhookDelivery)
-            .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == "queued")
-            .values(status="sending", claimed_at=now)
+            .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == HookStatus.QUEUED)
+            .values(status=HookStatus.SENDING, claimed_at=now)
         )
     )
     db.session.commit()
     if not claimed:
         return False
-    row = db.session.get(WebhookDelivery, delivery_id)
+    row = fetch(WebhookDelivery, delivery_id)
     url, secret, body = row.webhook.url, row.webhook.secret, row.payload.encode()
     event_name = row.event
     db.session.commit()  # no transaction open during the HTTP call
     code, error = post(url, secret, event_name, delivery_id, body)
-    row = db.session.get(WebhookDelivery, delivery_id)
+    row = fetch(WebhookDelivery, delivery_id)
     row.attempts += 1
     row.last_status_code, row.last_error = code, error
     if code is not None and 200 <= code < 300:
-        row.status, row.delivered_at = "sent", utcnow()
+        row.status, row.delivered_at = HookStatus.SENT, utcnow()
     elif row.attempts >= MAX_ATTEMPTS:
-        row.status = "failed"
+        row.status = HookStatus.FAILED
     else:
-        row.status, row.next_attempt_at = "queued", utcnow() + retry_delay(row.attempts)
+        row.status, row.next_attempt_at = HookStatus.QUEUED, utcnow() + retry_delay(row.attempts)
     db.session.commit()
-    return row.status == "sent"
+    return row.status == HookStatus.SENT
 
 
 def post(
@@ -107,7 +110,7 @@ def post(
         return None, str(getattr(exc, "reason", exc))[:500]
 
 
-def recent_deliveries(limit: int = 100) -> list[WebhookDelivery]:
+def recent_deliveries(limit: int = 100) -> Sequence[WebhookDelivery]:
     return db.session.scalars(
         select(WebhookDelivery).order_by(WebhookDelivery.id.desc()).limit(limit)
     ).all()

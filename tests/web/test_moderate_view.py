@@ -6,6 +6,7 @@ import time
 
 import pytest
 from itsdangerous.timed import TimestampSigner
+from sqlalchemy.exc import IntegrityError, StatementError
 
 from service.extensions import db
 from service.models import Comment, Event, User
@@ -100,7 +101,9 @@ def test_anonymous_visitors_are_sent_to_the_login_page_everywhere(client, pendin
     )
 
 
-def test_a_wrong_role_is_refused_everywhere(client, pending):
+def test_an_account_with_an_unknown_role_cannot_exist(client, pending):
+    """Roles are a StrEnum with a CHECK constraint: a 'writer' is refused before the database,
+    and by the database itself (so no such account can reach a staff page)."""
     user = User(
         email="writer@example.com",
         name="Wendy",
@@ -108,9 +111,18 @@ def test_a_wrong_role_is_refused_everywhere(client, pending):
         password_hash=accounts.hash_password("writer-password-1"),
     )
     db.session.add(user)
-    db.session.commit()
-    login(client, "writer@example.com", "writer-password-1")
-    _refused_everywhere(client, pending.id, lambda r, url: r.status_code == 403)
+    with pytest.raises(StatementError, match="not among the defined enum values"):
+        db.session.commit()
+    db.session.rollback()
+    with pytest.raises(IntegrityError):
+        db.session.execute(
+            db.text(
+                "INSERT INTO users (email, name, password_hash, role, active, created_at) "
+                "VALUES ('w@example.com', 'W', '', 'writer', true, CURRENT_TIMESTAMP)"
+            )
+        )
+        db.session.commit()
+    db.session.rollback()
 
 
 def test_a_deactivated_moderator_loses_access_at_once(mod_client, pending, admin, moderator):

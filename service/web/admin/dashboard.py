@@ -7,7 +7,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from service.extensions import db
-from service.models import Comment, Issue, Send
+from service.models import Comment, CommentStatus, Issue, Send
 from service.newsletter import ledger
 from service.staff import charts
 from service.staff import dashboard as stats
@@ -22,7 +22,7 @@ def dashboard():
     counts = dict(
         db.session.execute(select(Issue.status, func.count()).group_by(Issue.status)).all()
     )
-    pending = db.session.scalar(select(func.count()).where(Comment.status == "pending"))
+    pending = db.session.scalar(select(func.count()).where(Comment.status == CommentStatus.PENDING))
     labels = [f"{d:%b} {d.day}" for d in stats.week_starts(12)]
     sends = db.session.scalars(select(Send).order_by(Send.id.desc()).limit(5)).all()
     return render_template(

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from service.core import site
 from service.core.rendering import markdown_to_html
 from service.extensions import db
-from service.models import Issue
+from service.models import Issue, IssueStatus
 from service.models.base import utcnow
 from service.newsletter import composing
 from service.publishing import scheduling, writing
@@ -53,8 +53,8 @@ def index():
     issues = db.session.scalars(
         select(Issue)
         .order_by(
-            Issue.status != "draft",
-            Issue.status != "scheduled",
+            Issue.status != IssueStatus.DRAFT,
+            Issue.status != IssueStatus.SCHEDULED,
             Issue.published_at.desc(),
             Issue.id.desc(),
         )
@@ -124,10 +124,10 @@ def _save_and_act(issue_id: int | None):
             flash("Saved.", "success")
     except writing.PublishingError as exc:
         db.session.rollback()
-        issue = db.session.get(Issue, issue_id) if issue_id else None
+        shown = db.session.get(Issue, issue_id) if issue_id else None
         flash(str(exc), "error")
         return render_template(
-            "desk/edit.html", issue=issue, form=_fields(request.form), tz=site.timezone_name()
+            "desk/edit.html", issue=shown, form=_fields(request.form), tz=site.timezone_name()
         ), 422
     return redirect(url_for("desk.edit", issue_id=issue.id))
 

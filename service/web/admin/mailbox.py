@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mailbox
 from email import policy
+from email.message import EmailMessage
 from email.parser import BytesParser
 
 from flask import Blueprint, Response, abort, current_app, render_template
@@ -18,12 +19,14 @@ def _box() -> mailbox.Maildir:
     return mail.open_mailbox(current_app.config["MAILBOX_DIR"])
 
 
-def _parse(box: mailbox.Maildir, key: str):
+def _parse(box: mailbox.Maildir, key: str) -> EmailMessage:
     try:
         with box.get_file(key) as fh:
-            return BytesParser(policy=policy.default).parse(fh)
+            parsed = BytesParser(policy=policy.default).parsebytes(fh.read())
     except KeyError:
         abort(404)
+    assert isinstance(parsed, EmailMessage)  # policy.default parses into EmailMessage
+    return parsed
 
 
 @bp.get("")

@@ -19,8 +19,8 @@ from sqlalchemy import func, or_, select
 from service.core.counting import AtLeast, capped_count
 from service.extensions import db
 from service.importers import subscribers_csv
-from service.models import Issue, Send, Subscriber
-from service.models.subscribers import DELIVERY_MODES, STATUSES
+from service.models import DeliveryMode, Issue, Send, Subscriber, SubscriberStatus
+from service.models.base import parse_state
 from service.newsletter import ledger, sweeps
 from service.web.auth import role_required
 
@@ -37,10 +37,10 @@ def _filtered():
         query = query.where(
             or_(Subscriber.email.like(like), func.lower(Subscriber.name).like(like))
         )
-    if request.args.get("status") in STATUSES:
-        query = query.where(Subscriber.status == request.args["status"])
-    if request.args.get("delivery") in DELIVERY_MODES:
-        query = query.where(Subscriber.delivery == request.args["delivery"])
+    if status := parse_state(SubscriberStatus, request.args.get("status")):
+        query = query.where(Subscriber.status == status)
+    if mode := parse_state(DeliveryMode, request.args.get("delivery")):
+        query = query.where(Subscriber.delivery == mode)
     return query
 
 
@@ -60,15 +60,16 @@ def subscribers():
     )
     page.total = capped_count(query.with_only_columns(Subscriber.id))  # fast at millions
     counts = {
-        s: capped_count(select(Subscriber.id).where(Subscriber.status == s)) for s in STATUSES
+        s: capped_count(select(Subscriber.id).where(Subscriber.status == s))
+        for s in SubscriberStatus
     }
     return render_template(
         "newsletter_admin/subscribers.html",
         page=page,
         counts=counts,
         filters=_filters(),
-        statuses=STATUSES,
-        modes=DELIVERY_MODES,
+        statuses=list(SubscriberStatus),
+        modes=list(DeliveryMode),
         more=isinstance(page.total, AtLeast),
     )
 

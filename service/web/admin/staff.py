@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
 from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
 
 from service.core import tokens
 from service.extensions import db
-from service.models import User
-from service.models.users import ROLES
+from service.models import Role, User
 from service.staff import team
 from service.web.auth import role_required
 
@@ -20,10 +23,10 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 @role_required("admin")
 def index():
     users = db.session.scalars(select(User).order_by(User.role, User.email)).all()
-    return render_template("staff/list.html", users=users, roles=ROLES)
+    return render_template("staff/list.html", users=users, roles=list(Role))
 
 
-def _change(apply, done) -> Response:
+def _change(apply: Callable[[], Any], done: Callable[[Any], str]) -> BaseResponse:
     """Run one staff change; flash what happened (or why not) and go back to the list."""
     try:
         result = apply()
