@@ -23,6 +23,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from functools import cache
 from pathlib import Path
 
@@ -112,6 +113,17 @@ def inject(page) -> None:
                 raise
 
 
+def _timers_run(page, wait: float = 1.0) -> bool:
+    """Whether the document runs timers: not when a CSP `sandbox` disables its scripts."""
+    page.evaluate("window.__axeTick = false; setTimeout(() => { window.__axeTick = true }, 0)")
+    deadline = time.monotonic() + wait
+    while not page.evaluate("window.__axeTick === true"):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
 def axe_violations(page, impacts=("critical", "serious"), *, context=None,
                    options: dict | None = None) -> list[dict]:
     """axe's violations on the page's current document, at the given impacts.
@@ -120,6 +132,10 @@ def axe_violations(page, impacts=("critical", "serious"), *, context=None,
     axe context (a selector, or {"include": ..., "exclude": ...}); `options` go to axe.run.
     """
     inject(page)
+    if not _timers_run(page):  # axe.run would wait for ever
+        raise RuntimeError(f"{page.url}: this document runs no scripts (a CSP `sandbox`?), so "
+                           "axe cannot check it; check its HTML on about:blank "
+                           "(page.set_content) instead")
     options = {"resultTypes": ["violations"], **(options or {})}
     found = page.evaluate(_RUN, [context, options])
     return [v for v in found if impacts is None or v["impact"] in impacts]
