@@ -5,19 +5,22 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test install install-dev bench bench-long bench-faults lint clean
+.PHONY: run test install install-dev bench bench-long bench-faults lint lock clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Margins needs $(PYTHON) on PATH (or: make PYTHON=python3)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+# The lock files hold the exact versions CI tested; `make lock` makes them again from pyproject.toml.
+$(STAMP): pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
 	@touch $@
 
-$(DEVSTAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]'
+$(DEVSTAMP): pyproject.toml requirements-dev.lock | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.lock
+	$(BIN)/pip install -q --no-deps -e .
 	@touch $(STAMP) $@
 
 install: $(STAMP)
@@ -50,8 +53,18 @@ bench-faults: $(DEVSTAMP)
 	$(BIN)/python bench/faults_delivery.py
 	$(BIN)/python bench/faults_infra.py
 
+# Style, formatting, the layers (import-linter contracts in pyproject.toml) and types.
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check service worker tests bench
+	$(BIN)/ruff format --check service worker tests bench
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
+LOCK := $(BIN)/pip-compile -q --strip-extras --allow-unsafe --no-emit-index-url \
+	--no-emit-find-links --no-emit-trusted-host
+lock: $(DEVSTAMP)
+	$(LOCK) --extra dev -o requirements-dev.lock pyproject.toml
+	$(LOCK) -c requirements-dev.lock -o requirements.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -19,7 +19,8 @@ def templates_dir() -> Path:
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app: configuration, extensions, every listener and signal, blueprints.
 
-    Nothing in Margins registers itself on import: each line below connects one part.
+    Nothing in Margins registers itself on import: each line below connects one part. (The
+    imports are here so that importing any one module of the package stays light.)
     """
     from service import comments, config, extensions, moderation, newsletter, web, webhooks
     from service.core import settings

@@ -150,22 +150,48 @@ def database_url(url: str) -> str:
 
 
 def from_environment() -> dict[str, Any]:
-    """Build the Flask config mapping from defaults and the environment."""
+    """Build the Flask config mapping from defaults and the environment; ConfigError (one line
+    naming the variable) on the first bad value."""
     home = home_dir()
-    env = os.environ.get("MARGINS_ENV", "development")
-    production = env == "production"
+    production = os.environ.get("MARGINS_ENV", "development") == "production"
+    return {
+        **_identity(home, production),
+        **_stores(home, production),
+        **_mail(home),
+        **_web(production),
+        **_tuning(),
+    }
+
+
+def _identity(home: Path, production: bool) -> dict[str, Any]:
     secret = _secret_file("SECRET_KEY")
     site_url = os.environ.get("SITE_URL")
-    if production:
-        if not secret or secret.lower() in PLACEHOLDER_SECRETS or len(secret) < 32:
-            raise ConfigError(
-                "MARGINS_ENV=production needs SECRET_KEY: a random value of 32+ characters "
-                "(python -c 'import secrets; print(secrets.token_urlsafe(48))')"
-            )
-        if not site_url:
-            raise ConfigError(
-                "MARGINS_ENV=production needs SITE_URL, e.g. https://news.example.org"
-            )
+    if production and (not secret or secret.lower() in PLACEHOLDER_SECRETS or len(secret) < 32):
+        raise ConfigError(
+            "MARGINS_ENV=production needs SECRET_KEY: a random value of 32+ characters "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
+    if production and not site_url:
+        raise ConfigError("MARGINS_ENV=production needs SITE_URL, e.g. https://news.example.org")
+    tz = os.environ.get("TIMEZONE", "UTC")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"TIMEZONE {tz!r} is not a known time zone (e.g. Europe/Paris)") from None
+    return {
+        "MARGINS_ENV": os.environ.get("MARGINS_ENV", "development"),
+        "MARGINS_HOME": str(home),
+        "SECRET_KEY": secret or _dev_secret(home),
+        "SITE_URL": (site_url or "http://127.0.0.1:5000").rstrip("/"),
+        "SITE_NAME": os.environ.get("SITE_NAME", "Margins"),
+        "SITE_DESCRIPTION": os.environ.get("SITE_DESCRIPTION", "Essays, delivered."),
+        "TIMEZONE": tz,
+        "MARGINS_ADMIN_EMAIL": os.environ.get("MARGINS_ADMIN_EMAIL", ""),
+    }
+
+
+def _stores(home: Path, production: bool) -> dict[str, Any]:
+    """The database, the broker and the rate-limit store."""
     ratelimit_storage = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     if (
         production
@@ -176,46 +202,38 @@ def from_environment() -> dict[str, Any]:
             "MARGINS_ENV=production needs RATELIMIT_STORAGE_URI=redis://… so rate limits are "
             "shared by every web process (or MARGINS_SINGLE_PROCESS=true for one process)"
         )
-    tz = os.environ.get("TIMEZONE", "UTC")
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"TIMEZONE {tz!r} is not a known time zone (e.g. Europe/Paris)") from None
-    smtp_url = _smtp_urls("SMTP_URL", _secret_file("SMTP_URL") or "")
+    database = _secret_file("DATABASE_URL") or f"sqlite:///{home / 'margins.sqlite'}"
+    broker = _secret_file("CELERY_BROKER_URL") or f"sqla+sqlite:///{home / 'broker.sqlite'}"
     return {
-        "MARGINS_ENV": env,
-        "MARGINS_HOME": str(home),
-        "SECRET_KEY": secret or _dev_secret(home),
-        "SITE_URL": (site_url or "http://127.0.0.1:5000").rstrip("/"),
-        "SITE_NAME": os.environ.get("SITE_NAME", "Margins"),
-        "SITE_DESCRIPTION": os.environ.get("SITE_DESCRIPTION", "Essays, delivered."),
-        "TIMEZONE": tz,
-        "SQLALCHEMY_DATABASE_URI": database_url(
-            _secret_file("DATABASE_URL") or f"sqlite:///{home / 'margins.sqlite'}"
-        ),
-        "CELERY_BROKER_URL": _secret_file("CELERY_BROKER_URL")
-        or f"sqla+sqlite:///{home / 'broker.sqlite'}",
-        "SMTP_URL": smtp_url,
-        "NEWSLETTER_SMTP_URLS": _smtp_urls(
-            "NEWSLETTER_SMTP_URLS", os.environ.get("NEWSLETTER_SMTP_URLS", "")
-        ),
+        "SQLALCHEMY_DATABASE_URI": database_url(database),
+        "CELERY_BROKER_URL": broker,
+        "RATELIMIT_STORAGE_URI": ratelimit_storage,
         "SENDRATE_URL": _redis_url("SENDRATE_URL", os.environ.get("SENDRATE_URL", "")),
+    }
+
+
+def _mail(home: Path) -> dict[str, Any]:
+    """Mail servers (every URL parsed now, not at the first send), sender and bounces."""
+    newsletter_urls = os.environ.get("NEWSLETTER_SMTP_URLS", "")
+    return {
+        "SMTP_URL": _smtp_urls("SMTP_URL", _secret_file("SMTP_URL") or ""),
+        "NEWSLETTER_SMTP_URLS": _smtp_urls("NEWSLETTER_SMTP_URLS", newsletter_urls),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", ""),
+        "MAILBOX_DIR": str(home / "mailbox"),
         "BOUNCE_DOMAIN": os.environ.get("BOUNCE_DOMAIN", ""),
         "BOUNCE_MAILDIR": os.environ.get("BOUNCE_MAILDIR", ""),
         "BOUNCE_WEBHOOK_SECRET": os.environ.get("BOUNCE_WEBHOOK_SECRET", ""),
-        "MARGINS_ADMIN_EMAIL": os.environ.get("MARGINS_ADMIN_EMAIL", ""),
-        "WEB_CONCURRENCY": _int("WEB_CONCURRENCY", 2),
-        "MAIL_FROM": os.environ.get("MAIL_FROM", ""),
-        "MAILBOX_DIR": str(home / "mailbox"),
-        "RATELIMIT_STORAGE_URI": ratelimit_storage,
+        "EMAIL_CHECK_DELIVERABILITY": _bool("EMAIL_CHECK_DELIVERABILITY", False),
+    }
+
+
+def _web(production: bool) -> dict[str, Any]:
+    """The web processes: proxies, rate limits, cookies."""
+    return {
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
+        "WEB_CONCURRENCY": _int("WEB_CONCURRENCY", 2),
         # Off only for load benchmarks (bench/isso_compare.py, bench/mixed_load.py).
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
-        "THREAD_CACHE_SIZE": _int("THREAD_CACHE_SIZE", 64),  # rendered threads kept per process
-        "EMAIL_CHECK_DELIVERABILITY": _bool("EMAIL_CHECK_DELIVERABILITY", False),
-        "BROKER_POLL_INTERVAL": _float("BROKER_POLL_INTERVAL", 0.1),
-        "MODERATION_POLL_SECONDS": _float("MODERATION_POLL_SECONDS", 0.1),
-        "ISSUES_PER_PAGE": _int("ISSUES_PER_PAGE", 20),
         "SESSION_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_SECURE": production,
         "SESSION_COOKIE_HTTPONLY": True,
@@ -223,4 +241,13 @@ def from_environment() -> dict[str, Any]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
+    }
+
+
+def _tuning() -> dict[str, Any]:
+    return {
+        "THREAD_CACHE_SIZE": _int("THREAD_CACHE_SIZE", 64),  # rendered threads kept per process
+        "BROKER_POLL_INTERVAL": _float("BROKER_POLL_INTERVAL", 0.1),
+        "MODERATION_POLL_SECONDS": _float("MODERATION_POLL_SECONDS", 0.1),
+        "ISSUES_PER_PAGE": _int("ISSUES_PER_PAGE", 20),
     }

@@ -99,3 +99,49 @@ def test_behind_a_trusted_proxy_the_client_address_is_the_forwarded_one(tmp_path
             environ_base={"REMOTE_ADDR": "10.0.0.1"},
         )
     assert seen == ["10.0.0.1", "198.51.100.7"]
+
+
+@pytest.mark.parametrize(
+    "name, value, words",
+    [
+        ("SMTP_URL", "smtp+tls://mail.example.org:587", "scheme"),
+        ("SMTP_URL", "smtp://user:hunter2@mail.example.org:port", "port"),
+        ("NEWSLETTER_SMTP_URLS", "smtp://a.example.org, smtps//b.example.org", "scheme"),
+        ("SENDRATE_URL", "http://cache.example.org", "redis://"),
+    ],
+)
+def test_mail_and_send_rate_urls_are_checked_at_start_up(tmp_path, monkeypatch, name, value, words):
+    monkeypatch.setenv("MARGINS_HOME", str(tmp_path))
+    monkeypatch.setenv(name, value)
+    with pytest.raises(config.ConfigError, match=name) as caught:
+        config.from_environment()
+    message = str(caught.value)
+    assert words in message and "\n" not in message
+    assert "hunter2" not in message  # a password in the URL is never repeated
+
+
+def test_a_bad_mail_url_stops_the_command_with_one_clear_line(tmp_path):
+    import subprocess
+    import sys
+
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "MARGINS_HOME": str(tmp_path),
+        "SMTP_URL": "smtp+tls://mail.example.org",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "from service.cli import main; main()", "setup"],
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    expected = (
+        "Error: SMTP_URL is not a mail server URL (the scheme must be smtp, smtp+starttls or "
+        "smtps, not 'smtp+tls'): 'smtp+tls://mail.example.org'; use smtp://host:25, "
+        "smtp+starttls://user:pw@host:587 or smtps://user:pw@host:465"
+    )
+    assert result.stderr.strip().splitlines() == [expected]
+    assert not (tmp_path / "margins.sqlite").exists()  # nothing was set up

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import Celery
+from celery import Celery, current_app
 from celery.signals import worker_process_init
+
+from service.extensions import db
+from worker.feed import ModerationFeed
+from worker.schedule import beat_schedule
 
 
 def configure(celery_app: Celery) -> Celery:
     """Register the tasks, the beat schedule and the moderation feed on `celery_app`."""
+    # here, not at the top: worker.tasks imports every capability, which only a worker needs
     from worker import tasks  # noqa: F401  (the @shared_task definitions register on import)
-    from worker.feed import ModerationFeed
-    from worker.schedule import beat_schedule
 
     celery_app.conf.beat_schedule = beat_schedule()
     celery_app.steps["worker"].add(ModerationFeed)
@@ -25,10 +28,6 @@ def configure(celery_app: Celery) -> Celery:
 def _own_connections(**kwargs: Any) -> None:
     """A forked pool process opens its own database connections (never its parent's, which
     the moderation feed thread is using)."""
-    from celery import current_app
-
-    from service.extensions import db
-
     flask_app = getattr(current_app, "flask_app", None)
     if flask_app is not None:
         with flask_app.app_context():

@@ -20,6 +20,8 @@ from typing import Any
 from flask import current_app
 from markupsafe import Markup
 
+from service.core.site import timezone_name
+
 DEFAULT_SIZE = 64  # a 200-comment thread takes ~200 kB
 
 
@@ -106,8 +108,6 @@ def cache() -> LRU:
 
 def thread_key(issue, comments_open: bool, max_depth: int) -> tuple:
     """Everything the shared thread's HTML depends on (dates show in the site's timezone)."""
-    from service.core.site import timezone_name
-
     return (
         issue.id,
         issue.comments_version,

@@ -98,37 +98,9 @@ def moderate_comment(comment_id: int) -> Verdict | None:
         return None
     result = decide(comment)
     status = AUTO_STATUS[result.decision]
-    changed = rowcount(
-        db.session.execute(
-            update(Comment)
-            .where(
-                Comment.id == comment_id,
-                Comment.moderation_due.is_(True),
-                Comment.status == CommentStatus.PENDING,
-            )
-            .values(
-                status=status,
-                decision=result.decision,
-                decision_reasons="; ".join(result.reasons),
-                spam_score=result.score,
-                moderation_due=False,
-                previous_status=CommentStatus.PENDING if status == CommentStatus.SPAM else None,
-                decided_at=utcnow() if status != CommentStatus.PENDING else None,
-            )
-            .execution_options(synchronize_session=False)
-        )
-    )
-    if changed != 1:  # a moderator (or another worker) got there first
+    if not _record(comment_id, status, result):  # a moderator (or another worker) was first
         db.session.rollback()
         return None
-    audit.record(
-        f"comment.auto_{result.decision}",
-        "comment",
-        comment_id,
-        actor="moderation",
-        reasons=result.reasons,
-        score=result.score,
-    )
     # once, by the run that made the decision; the row was updated without reloading it, so
     # `comment` still holds what the reader sent (status pending)
     comment_posted.send(comment, status=CommentStatus.PENDING)
@@ -143,3 +115,36 @@ def moderate_comment(comment_id: int) -> Verdict | None:
     elif result.decision == Verdict.HELD:
         queue.enqueue("moderation.notify_moderators")
     return result.decision
+
+
+def _record(comment_id: int, status: CommentStatus, result: Decision) -> bool:
+    """Write the decision if the comment is still due (a conditional UPDATE) and audit it."""
+    changed = db.session.execute(
+        update(Comment)
+        .where(
+            Comment.id == comment_id,
+            Comment.moderation_due.is_(True),
+            Comment.status == CommentStatus.PENDING,
+        )
+        .values(
+            status=status,
+            decision=result.decision,
+            decision_reasons="; ".join(result.reasons),
+            spam_score=result.score,
+            moderation_due=False,
+            previous_status=CommentStatus.PENDING if status == CommentStatus.SPAM else None,
+            decided_at=utcnow() if status != CommentStatus.PENDING else None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if rowcount(changed) != 1:
+        return False
+    audit.record(
+        f"comment.auto_{result.decision}",
+        "comment",
+        comment_id,
+        actor="moderation",
+        reasons=result.reasons,
+        score=result.score,
+    )
+    return True

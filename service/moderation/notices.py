@@ -112,7 +112,7 @@ def _batch(user: User, after_id: int) -> list[Held]:
             c,
             title,
             {
-                a: absolute("moderate.link_confirm", action=a, token=link_token(a, c.id, user.id))
+                a: absolute("moderate_links.confirm", action=a, token=link_token(a, c.id, user.id))
                 for a in LINK_ACTIONS
             },
         )

@@ -27,7 +27,7 @@ from service.mail.bulk import RawMessage
 from service.mail.headers import HeaderInjectionError, verp_address
 from service.models import DeliveryStatus, Send, SendStatus, SubscriberStatus
 from service.models.base import utcnow
-from service.newsletter import composing, ledger, sendrate
+from service.newsletter import composing, ledger, marks, sendrate
 from service.newsletter.ledger import Row
 
 log = logging.getLogger(__name__)
@@ -60,8 +60,8 @@ def send_rows(send_id: int, token: str, ids: list[int], compose: composing.Compo
     url = urls[next(_rotation) % len(urls)]
     bucket, sent, beat = _bucket(url), 0, time.monotonic()
     try:
-        with transport.open_url(url) as conn, _autocommit() as marks:
-            mark = ledger.marker(send_id, token, rows, marks)
+        with transport.open_url(url) as conn, _autocommit() as autocommit:
+            mark = marks.marker(send_id, token, rows, autocommit)
             for n, row in enumerate(rows):
                 if n and not _refresh(send_id, row):  # the send was paused: release the rest
                     break
@@ -70,7 +70,7 @@ def send_rows(send_id: int, token: str, ids: list[int], compose: composing.Compo
                 sent += _send_one(conn, send_id, token, row, compose, bucket, mark)
             db.session.commit()  # the last row's mark, before the connection closes
     except (smtplib.SMTPException, OSError) as exc:  # could not connect, or connection lost
-        ledger.fail_connection(send_id, token, f"{type(exc).__name__}: {exc}")
+        marks.fail_connection(send_id, token, f"{type(exc).__name__}: {exc}")
     ledger.release(token)
     return sent
 
@@ -81,8 +81,8 @@ def _autocommit() -> Iterator[Connection | None]:
     if not is_postgresql():
         yield None
         return
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as marks:
-        yield marks
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        yield connection
 
 
 def _send_one(
@@ -96,7 +96,7 @@ def _send_one(
 ) -> int:
     now = utcnow()
     if row.status != SubscriberStatus.ACTIVE:  # unsubscribed, bounced or complained since planning
-        return ledger.skip(row, token)
+        return marks.skip(row, token)
     try:
         msg, after_sent = compose(row)
     except HeaderInjectionError as exc:  # e.g. a name with a line break from an import
@@ -106,11 +106,11 @@ def _send_one(
         why = "nothing to send"
     db.session.commit()  # close any transaction the composer's reads opened
     if msg is None:
-        ledger.mark(row.id, token, status=DeliveryStatus.FAILED, last_error=why)
+        marks.mark(row.id, token, status=DeliveryStatus.FAILED, last_error=why)
         db.session.commit()
         return 0
     if not _acquire(bucket, send_id, row):
-        return ledger.skip(row, token)
+        return marks.skip(row, token)
     try:
         if isinstance(msg, RawMessage):
             conn.send_raw(msg, verp_address(row.subscriber_id))
@@ -118,12 +118,12 @@ def _send_one(
             conn.send(msg, envelope_from=verp_address(row.subscriber_id))
     except smtplib.SMTPRecipientsRefused as exc:
         code, reply = next(iter(exc.recipients.values()))
-        ledger.mark_refused(send_id, token, row, code, _text(reply), now)
+        marks.mark_refused(send_id, token, row, code, _text(reply), now)
         return 0
     except smtplib.SMTPResponseException as exc:
         if exc.smtp_code == 421:  # the server is closing the connection: retry the batch
             raise
-        ledger.mark_refused(send_id, token, row, exc.smtp_code, _text(exc.smtp_error), now)
+        marks.mark_refused(send_id, token, row, exc.smtp_code, _text(exc.smtp_error), now)
         return 0
     mark(row, now, str(msg["Message-ID"]))
     if after_sent:

@@ -48,7 +48,7 @@ class Bucket:
         self.redis = None
         url = url if url is not None else redis_url()
         if url:
-            import redis
+            import redis  # only a Redis send rate needs the client (keeps start-up light)
 
             self.redis = redis.Redis.from_url(url)
             self.script = self.redis.register_script(LUA)

@@ -6,10 +6,10 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 
-from service.core import audit
+from service.core import addresses, audit
+from service.core.addresses import AddressError
 from service.extensions import db
 from service.models import User
 from service.models.base import parse_state, utcnow
@@ -35,8 +35,8 @@ def check_password(user: User, password: str) -> bool:
 
 def normalize_email(email: str) -> str:
     try:
-        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
-    except EmailNotValidError as exc:
+        return addresses.normalize_email(email)
+    except AddressError as exc:
         raise AccountError(str(exc)) from None
 
 

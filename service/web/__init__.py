@@ -17,7 +17,18 @@ from service.extensions import login
 
 def init_app(app: Flask) -> None:
     """Register every blueprint, the template filters, the error pages and security headers."""
-    from service.web import auth, commenter, comments, feeds, moderate, public, subscribe
+    # here, not at the top: a blueprint module imports service.web.auth, which loads this
+    # package first; importing every blueprint from it then would make the two a cycle
+    from service.web import (
+        auth,
+        commenter,
+        comments,
+        feeds,
+        moderate,
+        moderate_links,
+        public,
+        subscribe,
+    )
     from service.web.admin import dashboard, desk, mailbox, newsletter, settings, staff, webhooks
 
     for module in (
@@ -27,6 +38,7 @@ def init_app(app: Flask) -> None:
         dashboard,
         mailbox,
         moderate,
+        moderate_links,
         staff,
         comments,
         commenter,

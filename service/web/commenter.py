@@ -9,6 +9,7 @@ from flask import Blueprint, Response, render_template, request
 
 from service.comments import data_requests, reply_consent
 from service.core import tokens
+from service.core.addresses import has_control
 from service.extensions import csrf, limiter
 
 bp = Blueprint("commenter", __name__)
@@ -60,12 +61,7 @@ def data_request():
         return render_template("public/comment_data_request.html")
     action = request.form.get("action", "export")
     email = request.form.get("email", "").strip()
-    if (
-        action not in data_requests.ACTIONS
-        or not email
-        or len(email) > 100
-        or any(ord(ch) < 32 for ch in email)
-    ):
+    if action not in data_requests.ACTIONS or not email or len(email) > 100 or has_control(email):
         return render_template(
             "public/comment_data_request.html",
             error="Please enter the email address you commented with.",

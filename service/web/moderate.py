@@ -8,12 +8,12 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_login import current_user
 from sqlalchemy import func, select, tuple_
 
-from service.core import settings, tokens
+from service.core import settings
 from service.core.counting import capped_count
 from service.core.errors import FieldErrors
 from service.extensions import db
-from service.models import Comment, CommentStatus, Event, Issue, User
-from service.moderation import actions, notices, rule_settings
+from service.models import Comment, CommentStatus, Event, Issue
+from service.moderation import actions, rule_settings
 from service.moderation.classifier import stats as classifier_stats
 from service.web.auth import _safe_next, role_required
 
@@ -248,56 +248,6 @@ def settings_page():
     return render_template(
         "moderate/settings.html", values=rule_settings.current(), trained=classifier_stats()
     )
-
-
-def _link_target(action: str, token: str) -> tuple[Comment, User]:
-    """The comment and moderator of a valid one-click link, or an error page."""
-    try:
-        comment_id, user_id = notices.read_link(action, token)
-    except tokens.TokenError as exc:
-        abort(400, description=str(exc))
-    user = db.session.get(User, user_id)
-    if user is None or not user.active:
-        abort(403, description="This link belongs to an account that is no longer active.")
-    comment = db.session.get(Comment, comment_id)
-    if comment is None:
-        abort(404, description="That comment no longer exists.")
-    return comment, user
-
-
-@bp.route("/link/<action>/<token>", methods=["GET", "POST"])
-def link_confirm(action: str, token: str):
-    comment, user = _link_target(action, token)
-    issue = db.session.get(Issue, comment.issue_id)
-    if request.method == "GET":  # a GET never changes anything (mail scanners open links)
-        page = render_template(
-            "moderate/confirm.html",
-            comment=comment,
-            issue=issue,
-            action=action,
-            done=False,
-            decided_by=actions.decided_by(comment.id),
-        )
-    else:  # acts only on a comment still pending: never overrides someone else's decision
-        changed = actions.act(action, [comment.id], f"{user.email} (email link)", only_pending=True)
-        page = render_template(
-            "moderate/confirm.html",
-            comment=db.session.get(Comment, comment.id),
-            issue=issue,
-            action=action,
-            done=True,
-            changed=bool(changed),
-            decided_by=actions.decided_by(comment.id),
-        )
-    return page
-
-
-@bp.after_request
-def _no_store_link_pages(response):
-    """One-click link pages (errors included) name a moderator's token: never cache them."""
-    if request.endpoint == "moderate.link_confirm":
-        response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 @bp.app_template_filter("reasons")

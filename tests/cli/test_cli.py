@@ -115,3 +115,26 @@ def test_import_brings_posts_and_approved_comments_once(runner, tmp_path, client
     assert "0 issues, 0 comments" in again.output and "1 already present" in again.output
     assert db.session.scalar(select(func.count()).select_from(Comment)) == 1
     assert "cy@example.com" not in client.get(f"/issues/{issue.slug}").get_data(as_text=True)
+
+
+def test_help_lists_margins_commands_and_none_of_flasks(runner):
+    result = runner.invoke(args=["--help"])
+    assert result.exit_code == 0
+    commands = result.output.split("Commands:")[1]
+    for ours in (
+        "run",
+        "setup",
+        "web",
+        "worker",
+        "beat",
+        "create-admin",
+        "import-wxr",
+        "send-issue",
+        "send-digest",
+        "process-bounces",
+        "train-classifier",
+        "db",
+    ):
+        assert f"  {ours} " in commands
+    for leaked in ("--app", "--env-file", "--debug", "limiter", "routes", "shell"):
+        assert leaked not in result.output

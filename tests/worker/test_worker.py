@@ -55,3 +55,48 @@ def test_worker_publishes_a_scheduled_issue(app, worker):
 
     processes.wait_for(published, timeout=60, what="the worker to publish the issue")
     assert db.session.get(Issue, issue.id).number == 1
+
+
+#: The task names a queued message names. They are kept across refactors: a message enqueued
+#: by the previous release must find its task after an upgrade.
+TASK_NAMES = {
+    "publishing.publish_due",
+    "maintenance.prune_broker",
+    "maintenance.ping",
+    "moderation.moderate_comment",
+    "moderation.notify_moderators",
+    "comments.send_reply_optin",
+    "comments.notify_replies",
+    "comments.purge",
+    "comments.erase_ips",
+    "subscriptions.send_confirmation",
+    "subscriptions.sweep",
+    "delivery.drain",
+    "delivery.sweep",
+    "digests.plan",
+    "bounces.process_maildir",
+    "comments.sweep_reply_optins",
+    "comments.retry_reply_notices",
+    "comments.send_data_link",
+    "comments.sweep_data_requests",
+    "webhooks.deliver_due",
+}
+
+
+def test_every_task_keeps_its_name_and_the_schedule_names_only_real_tasks(app):
+    import worker
+
+    celery_app = worker.configure(app.extensions["celery"])
+    registered = {name for name in celery_app.tasks if not name.startswith("celery.")}
+    assert TASK_NAMES <= registered
+    schedule = celery_app.conf.beat_schedule
+    assert {entry["task"] for entry in schedule.values()} <= registered
+
+
+@pytest.mark.slow
+def test_a_message_enqueued_by_name_runs_after_the_move(app, worker, db_url):
+    """What an old release queued (by name, with its arguments) still runs."""
+    app.extensions["celery"].send_task("maintenance.ping", args=("queued-before-upgrade",))
+    path = db_url.removeprefix("sqlite:///")
+    value = processes.wait_for(lambda: _heartbeat_token(path), timeout=60, what="the ping task")
+    assert "queued-before-upgrade" in value

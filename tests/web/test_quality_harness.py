@@ -19,8 +19,9 @@ GOOD = document("""<header><a href="#main">Skip to content</a></header>
 </form>
 <p>Published <time datetime="2026-01-01T10:00:00.123Z">January 1, 2026</time>.</p></main>""")
 
-UNLABELLED_FILE = document('<main><h1>Upload</h1><form><input type="file" name="csv">'
-                           "<button>Import</button></form></main>")
+UNLABELLED_FILE = document(
+    '<main><h1>Upload</h1><form><input type="file" name="csv"><button>Import</button></form></main>'
+)
 NO_H1 = document("<main><p>A page without a heading.</p></main>")  # a 'moderate' finding only
 BAD_TIME = document('<p><time datetime="2026-01-01 10:00:00.123456+00:00">then</time></p>')
 
@@ -42,9 +43,14 @@ def serve(shared_page):
 
     def show(html: str, path: str = "/"):
         shared_page.unroute("**/*")
-        shared_page.route("**/*", lambda route: route.fulfill(
-            body=html, content_type="text/html; charset=utf-8",
-            headers={"Content-Security-Policy": CSP}))
+        shared_page.route(
+            "**/*",
+            lambda route: route.fulfill(
+                body=html,
+                content_type="text/html; charset=utf-8",
+                headers={"Content-Security-Policy": CSP},
+            ),
+        )
         shared_page.goto(SITE + path)
         return shared_page
 
@@ -86,9 +92,14 @@ def test_axe_keeps_only_the_impacts_asked_for(serve):
 def test_axe_looks_inside_frames(serve, shared_page):
     frame = '<main><h1>Outer</h1><iframe src="/inner" title="Inner"></iframe></main>'
     shared_page.unroute("**/*")
-    shared_page.route("**/*", lambda route: route.fulfill(
-        body=UNLABELLED_FILE if route.request.url.endswith("/inner") else document(frame),
-        content_type="text/html; charset=utf-8", headers={"Content-Security-Policy": CSP}))
+    shared_page.route(
+        "**/*",
+        lambda route: route.fulfill(
+            body=UNLABELLED_FILE if route.request.url.endswith("/inner") else document(frame),
+            content_type="text/html; charset=utf-8",
+            headers={"Content-Security-Policy": CSP},
+        ),
+    )
     shared_page.goto(SITE + "/")
     [found] = axe.axe_violations(shared_page)
     assert found["id"] == "label"
@@ -99,9 +110,14 @@ def test_axe_looks_inside_frames(serve, shared_page):
 @pytest.mark.browser
 def test_axe_says_so_when_a_sandboxed_document_cannot_run_it(shared_page):
     shared_page.unroute("**/*")
-    shared_page.route("**/*", lambda route: route.fulfill(
-        body=UNLABELLED_FILE, content_type="text/html; charset=utf-8",
-        headers={"Content-Security-Policy": "sandbox; default-src 'none'"}))
+    shared_page.route(
+        "**/*",
+        lambda route: route.fulfill(
+            body=UNLABELLED_FILE,
+            content_type="text/html; charset=utf-8",
+            headers={"Content-Security-Policy": "sandbox; default-src 'none'"},
+        ),
+    )
     shared_page.goto(SITE + "/mail.html")
     with pytest.raises(RuntimeError, match="runs no scripts"):
         axe.axe_violations(shared_page)
@@ -133,8 +149,10 @@ def test_nu_passes_a_good_document_and_ignores_warnings():
 
 def test_nu_follows_the_current_spec():
     # allowed since 2020 (whatwg/html#5881); a checker as old as that reports an error here
-    login = document('<form><label>Email <input type="email" name="email" '
-                     'autocomplete="username"></label></form>')
+    login = document(
+        '<form><label>Email <input type="email" name="email" '
+        'autocomplete="username"></label></form>'
+    )
     assert nu_errors(login) == []
 
 
