@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,6 +159,7 @@ def from_environment() -> dict[str, Any]:
         **_identity(home, production),
         **_stores(home, production),
         **_mail(home),
+        **_inbound(),
         **_web(production),
         **_tuning(),
     }
@@ -224,6 +226,45 @@ def _mail(home: Path) -> dict[str, Any]:
         "BOUNCE_MAILDIR": os.environ.get("BOUNCE_MAILDIR", ""),
         "BOUNCE_WEBHOOK_SECRET": os.environ.get("BOUNCE_WEBHOOK_SECRET", ""),
         "EMAIL_CHECK_DELIVERABILITY": _bool("EMAIL_CHECK_DELIVERABILITY", False),
+    }
+
+
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_DOMAIN = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*$")
+INBOUND_PROTOCOLS = ("lmtp", "smtp")
+
+
+def _reply_domain(raw: str) -> str:
+    """REPLY_DOMAIN as the host name of reply addresses (IDNA-encoded, lower case)."""
+    value = raw.strip().lower()
+    if not value:
+        return ""
+    try:
+        value = value.encode("idna").decode("ascii")
+    except UnicodeError:
+        value = "@"  # refused below
+    if not _DOMAIN.match(value):
+        raise ConfigError(
+            f"REPLY_DOMAIN must be a domain name such as replies.example.org, not {raw!r}"
+        )
+    return value
+
+
+def _inbound() -> dict[str, Any]:
+    """Replies by email: the reply address domain and the three ways mail comes in."""
+    port = _int("INBOUND_PORT", 2525)
+    if not 0 < port < 65536:
+        raise ConfigError(f"INBOUND_PORT must be a port number (1-65535), not {port}")
+    protocol = os.environ.get("INBOUND_PROTOCOL", "lmtp").strip().lower()
+    if protocol not in INBOUND_PROTOCOLS:
+        raise ConfigError(f"INBOUND_PROTOCOL must be lmtp or smtp, not {protocol!r}")
+    return {
+        "REPLY_DOMAIN": _reply_domain(os.environ.get("REPLY_DOMAIN", "")),
+        "REPLY_MAILDIR": os.environ.get("REPLY_MAILDIR", ""),
+        "REPLY_WEBHOOK_SECRET": _secret_file("REPLY_WEBHOOK_SECRET") or "",
+        "INBOUND_HOST": os.environ.get("INBOUND_HOST", "127.0.0.1"),
+        "INBOUND_PORT": port,
+        "INBOUND_PROTOCOL": protocol,
     }
 
 

@@ -23,4 +23,6 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
         "delivery-sweep": {"task": "delivery.sweep", "schedule": 30.0},
         "digests-plan": {"task": "digests.plan", "schedule": crontab(minute=1)},
         "bounces-maildir": {"task": "bounces.process_maildir", "schedule": 300.0},
+        "replies-maildir": {"task": "replies.process_maildir", "schedule": 60.0},
+        "replies-mail": {"task": "replies.sweep_mail", "schedule": 120.0},
     }

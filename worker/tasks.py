@@ -10,6 +10,8 @@ from celery import shared_task
 
 from service import webhooks
 from service.comments import data_requests, reply_consent, reply_notices, retention
+from service.comments.email_replies import mails as reply_mails
+from service.comments.email_replies import receiving as replies
 from service.moderation import decisions, notices
 from service.newsletter import bounces, confirmations, digests, sending, sweeps
 from service.publishing import scheduling
@@ -127,3 +129,21 @@ def sweep_data_requests() -> int:
 def deliver_webhooks() -> int:
     """Send the webhook deliveries whose time has come (also the beat sweep)."""
     return webhooks.deliver_due()
+
+
+@shared_task(name="replies.send_mail")
+def send_reply_mail(reply_id: int) -> bool:
+    """Send the one email an emailed reply earns its reader (ask, received or refused)."""
+    return reply_mails.send_mail(reply_id)
+
+
+@shared_task(name="replies.sweep_mail")
+def sweep_reply_mail() -> int:
+    """Send the emails about replies whose enqueue was lost or whose send failed."""
+    return reply_mails.sweep()
+
+
+@shared_task(name="replies.process_maildir")
+def replies_process_maildir() -> dict[str, int]:
+    """Read the replies waiting in REPLY_MAILDIR."""
+    return replies.process_configured_maildir()

@@ -15,7 +15,7 @@ from flask.cli import FlaskGroup
 from flask_migrate.cli import db as db_group
 
 from service import create_app
-from service.cli import content, newsletter, running, staff
+from service.cli import content, inbound, newsletter, running, staff
 from service.config import ConfigError
 
 _FLASK_OPTIONS = {"app", "env_file", "debug"}
@@ -65,6 +65,8 @@ for command in (
     newsletter.send_issue,
     newsletter.send_digest,
     newsletter.process_bounces,
+    inbound.inbound_command,
+    inbound.process_replies,
     db_group,
 ):
     cli.add_command(command)

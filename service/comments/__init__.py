@@ -13,4 +13,6 @@ SETTINGS: dict[str, Any] = {
     "comments.purge_after_days": 30,  # spam and trash are deleted after this many days
     "comments.ip_retention_days": 30,  # commenter IPs and user agents erased after this
     "comments.reply_notices_per_hour": 3,  # reply notifications per recipient per hour
+    "comments.email_reply_days": 60,  # replies by email accepted this long after publication
+    "comments.email_replies_per_hour": 10,  # replies by email per subscriber per hour
 }

@@ -244,3 +244,17 @@ def _new_row(
         created_at=now,
         decided_at=now if spam else None,
     )
+
+
+def store_trusted(sub: Submission, issue: IssueRef, now: datetime | None = None) -> Posted:
+    """Check and store a comment that came without a form to trap bots in: an emailed reply,
+    whose signed Reply-To address stands for its reader. The same validation (lengths, link
+    limit), open-issue, duplicate and flood checks as post(); the caller's transaction, which
+    the caller commits with its own rows."""
+    now = now or utcnow()
+    if not is_open(issue, now):
+        raise CommentError(CLOSED, 403)
+    values = validate(sub.name, sub.email, sub.url, sub.body)
+    row = _new_row(issue, sub, values, [], now)
+    comment_id = _insert(row, now)
+    return Posted(comment_id, row["status"], values["name"], values["email"], values["url"])

@@ -20,8 +20,9 @@ from service.models.deliveries import Delivery, DeliveryStatus, Send, SendKind, 
 from service.models.events import Event
 from service.models.issues import Author, Category, Issue, IssueStatus
 from service.models.moderation import ClassifierToken, ClassifierTraining, ModeratorNotice
+from service.models.replies import EmailReply, ReplyMail, ReplyStatus
 from service.models.settings import Setting
-from service.models.subscribers import DeliveryMode, Subscriber, SubscriberStatus
+from service.models.subscribers import DeliveryMode, ReplyMode, Subscriber, SubscriberStatus
 from service.models.users import Role, User
 from service.models.webhooks import HookStatus, Webhook, WebhookDelivery
 
@@ -38,6 +39,7 @@ __all__ = [
     "Delivery",
     "DeliveryMode",
     "DeliveryStatus",
+    "EmailReply",
     "Event",
     "HookStatus",
     "Issue",
@@ -45,7 +47,10 @@ __all__ = [
     "ModeratorNotice",
     "NoticeStatus",
     "ReplyConsent",
+    "ReplyMail",
+    "ReplyMode",
     "ReplyNotice",
+    "ReplyStatus",
     "ReplySubscription",
     "Role",
     "Send",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, String, false
+from sqlalchemy import Index, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import Base, UTCDateTime, state_check, state_type, utcnow
@@ -31,6 +31,15 @@ class DeliveryMode(StrEnum):
     NONE = "none"
 
 
+class ReplyMode(StrEnum):
+    """What happens to a subscriber's emailed replies: ask them first (the default: nothing is
+    published until they say so), publish as comments (after moderation), or keep private."""
+
+    ASK = "ask"
+    PUBLISH = "publish"
+    PRIVATE = "private"
+
+
 class Subscriber(Base):
     __tablename__ = "subscribers"
     __table_args__ = (
@@ -38,6 +47,7 @@ class Subscriber(Base):
         Index("ix_subscribers_status_created", "status", "created_at"),  # 0006 (+ trigram on PG)
         state_check("status", SubscriberStatus),
         state_check("delivery", DeliveryMode),
+        state_check("reply_mode", ReplyMode),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,3 +70,8 @@ class Subscriber(Base):
     last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: A confirmation email is owed (sent by the task, or by the sweep if the enqueue was lost).
     confirm_due: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: The public name on comments they send by email ('' : their name; never their email).
+    display_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    reply_mode: Mapped[ReplyMode] = mapped_column(
+        state_type(ReplyMode), default=ReplyMode.ASK, server_default=text("'ask'")
+    )

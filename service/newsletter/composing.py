@@ -19,6 +19,7 @@ from service.core.rendering import plain_text
 from service.core.urls import absolute
 from service.extensions import db
 from service.mail.headers import bulk_headers, verp_address
+from service.mail.reply_address import reply_to
 from service.models import Issue, Send, Subscriber
 
 PLACEHOLDERS = {"preferences": "MARGINSPREFTOKEN", "unsubscribe": "MARGINSUNSUBTOKEN"}
@@ -97,7 +98,7 @@ class IssueComposer:
         if issue is None:
             raise ValueError(f"there is no issue {issue_id}")
         context = issue_context(issue)
-        self.url = context["issue_url"]
+        self.url, self.issue_id = context["issue_url"], issue_id
         self.prototype = mail.Prototype(*mail.render_parts("issue", context))
         self.links = LinkMaker()
         db.session.commit()
@@ -114,7 +115,8 @@ class IssueComposer:
         msg = proto.message(
             row.name,
             row.email,
-            bulk_headers(row.subscriber_id, links["one_click_url"], self.url),
+            bulk_headers(row.subscriber_id, links["one_click_url"], self.url)
+            | reply_to(self.issue_id, row.subscriber_id),
             personalise(proto.text, links),
             personalise(proto.html, links, html=True) if proto.html else None,
         )

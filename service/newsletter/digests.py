@@ -22,6 +22,7 @@ from service.core import settings, site
 from service.core.urls import absolute
 from service.extensions import db
 from service.mail.headers import bulk_headers
+from service.mail.reply_address import reply_to
 from service.models import (
     Comment,
     CommentStatus,
@@ -177,7 +178,8 @@ class DigestComposer:
             text,
             html,
             formataddr((row.name, row.email)),
-            bulk_headers(row.subscriber_id, links["one_click_url"]),
+            bulk_headers(row.subscriber_id, links["one_click_url"])
+            | reply_to(issues[-1].id, row.subscriber_id),  # replies comment on the newest issue
         )
         cutoff, sid = self.cutoff, row.subscriber_id
 

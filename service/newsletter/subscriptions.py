@@ -13,7 +13,7 @@ from service.core import addresses, audit, queue, settings, tokens
 from service.core.addresses import AddressError, has_control
 from service.core.db import fetch
 from service.extensions import db
-from service.models import DeliveryMode, Subscriber, SubscriberStatus
+from service.models import DeliveryMode, ReplyMode, Subscriber, SubscriberStatus
 from service.models.base import parse_state, utcnow
 from service.newsletter.signals import subscriber_confirmed, subscriber_unsubscribed
 
@@ -35,10 +35,20 @@ class SubscriberView:
     status: str
     delivery: str
     reply_notifications: bool
+    display_name: str = ""
+    reply_mode: str = ReplyMode.ASK
 
 
 def view(sub: Subscriber) -> SubscriberView:
-    return SubscriberView(sub.id, sub.name, sub.status, sub.delivery, sub.reply_notifications)
+    return SubscriberView(
+        sub.id,
+        sub.name,
+        sub.status,
+        sub.delivery,
+        sub.reply_notifications,
+        sub.display_name,
+        sub.reply_mode,
+    )
 
 
 def normalize_email(raw: str) -> str:
@@ -160,8 +170,24 @@ def from_token(purpose: str, token: str) -> SubscriberView:
     return view(sub)
 
 
+def clean_display_name(raw: str) -> str:
+    """The public name on a subscriber's emailed comments: one line, at most 100 characters,
+    and never an email address."""
+    name = clean_name(raw)
+    if "@" in name:
+        raise SubscriptionError("Your public name cannot contain an email address.")
+    if len(name) > 100:
+        raise SubscriptionError("Your public name is too long (at most 100 characters).")
+    return name
+
+
 def update_preferences(
-    subscriber_id: int, delivery: str, reply_notifications: bool, name: str
+    subscriber_id: int,
+    delivery: str,
+    reply_notifications: bool,
+    name: str,
+    display_name: str | None = None,
+    reply_mode: str | None = None,
 ) -> SubscriberView:
     """Change how (and whether) a subscriber hears from us; commit."""
     mode = parse_state(DeliveryMode, delivery)
@@ -172,6 +198,10 @@ def update_preferences(
         raise SubscriptionError("This link is not valid.")
     sub.delivery, sub.reply_notifications = mode, reply_notifications
     sub.name = clean_name(name)
+    if display_name is not None:
+        sub.display_name = clean_display_name(display_name)
+    if reply_mode is not None:
+        sub.reply_mode = parse_state(ReplyMode, reply_mode) or sub.reply_mode
     reply_consent.sync_subscriber(sub)
     audit.record(
         "subscriber.preferences",

@@ -27,9 +27,19 @@ def init_app(app: Flask) -> None:
         moderate,
         moderate_links,
         public,
+        replies,
         subscribe,
     )
-    from service.web.admin import dashboard, desk, mailbox, newsletter, settings, staff, webhooks
+    from service.web.admin import (
+        dashboard,
+        desk,
+        letters,
+        mailbox,
+        newsletter,
+        settings,
+        staff,
+        webhooks,
+    )
 
     for module in (
         public,
@@ -47,6 +57,8 @@ def init_app(app: Flask) -> None:
         desk,
         webhooks,
         settings,
+        replies,
+        letters,
     ):
         app.register_blueprint(module.bp)
     auth.init_login(login)

@@ -7,12 +7,13 @@ first is authorised by its signed, single-subscriber token, the second by a shar
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from service.core import tokens
-from service.extensions import csrf, limiter
+from service.extensions import csrf, db, limiter
 from service.newsletter import bounces, subscriptions
 from service.newsletter.subscriptions import SubscriptionError
 
@@ -68,24 +69,43 @@ def confirm(token: str):
 def preferences(token: str):
     try:
         sub = subscriptions.from_token("preferences", token)
-        saved = False
-        if request.method == "POST":
+    except SubscriptionError as exc:
+        return _error(exc)
+    saved, error = False, None
+    if request.method == "POST":
+        try:
             sub = subscriptions.update_preferences(
                 sub.id,
                 request.form.get("delivery", ""),
                 bool(request.form.get("reply_notifications")),
                 request.form.get("name", ""),
+                request.form.get("display_name"),
+                request.form.get("reply_mode"),
             )
             saved = True
-    except SubscriptionError as exc:
-        return _error(exc)
+        except SubscriptionError as exc:  # the form comes back with what was typed
+            db.session.rollback()
+            sub, error = _typed(sub, request.form), str(exc)
     unsub = tokens.make("unsubscribe", sub.id)
     return render_template(
         "public/subscribe_preferences.html",
         subscriber=sub,
         saved=saved,
+        error=error,
         token=token,
         unsubscribe_url=url_for(".unsubscribe_page", token=unsub),
+    ), (400 if error else 200)
+
+
+def _typed(sub: subscriptions.SubscriberView, form) -> subscriptions.SubscriberView:
+    """The preferences as typed, to show the form again after a refusal."""
+    return dataclasses.replace(
+        sub,
+        name=form.get("name", sub.name),
+        delivery=form.get("delivery", sub.delivery),
+        reply_notifications=bool(form.get("reply_notifications")),
+        display_name=form.get("display_name", sub.display_name),
+        reply_mode=form.get("reply_mode", sub.reply_mode),
     )
 
 

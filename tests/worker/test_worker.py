@@ -80,6 +80,9 @@ TASK_NAMES = {
     "comments.send_data_link",
     "comments.sweep_data_requests",
     "webhooks.deliver_due",
+    "replies.send_mail",
+    "replies.sweep_mail",
+    "replies.process_maildir",
 }
 
 

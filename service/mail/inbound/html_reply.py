@@ -94,29 +94,34 @@ def _drop_mobile_signatures(soup: BeautifulSoup) -> None:
 class _ReplyConverter(MarkdownConverter):
     """markdownify, with webmail's line-per-div layout and bare URLs for self-named links."""
 
-    def convert_div(self, el, text, parent_tags):  # noqa: D102 (markdownify's hook)
+    def convert_div(self, el, text, parent_tags):
         if "_inline" in parent_tags:
             return " " + text.strip() + " "
         if not text.strip():
             return "\n\n" if el.find("br") is not None else ""
         return "\n" + text.strip() + "\n"
 
-    def convert_br(self, el, text, parent_tags):  # noqa: D102
+    def convert_br(self, el, text, parent_tags):
         return " " if "_inline" in parent_tags else "\n"
 
-    def convert_a(self, el, text, parent_tags):  # noqa: D102
-        href = str(el.get("href") or "")
+    def convert_a(self, el, text, parent_tags):
+        href = str(el.get("href") or "").strip()
         shown = text.replace(r"\_", "_").strip()
+        if not href or not shown or "_noformat" in parent_tags:
+            return text
         if href.lower().startswith("mailto:") and shown == href[7:]:
             return shown
         if shown == href or shown.rstrip("/") == href.rstrip("/"):
             return href
-        return super().convert_a(el, text, parent_tags)
+        target = f"<{href}>" if any(c in href for c in " ()<>") else href
+        before = " " if text[:1].isspace() else ""
+        after = " " if text[-1:].isspace() else ""
+        return f"{before}[{text.strip()}]({target}){after}"
 
-    def convert_hN(self, n, el, text, parent_tags):  # noqa: D102, N802 (comments have no headings)
+    def convert_hN(self, n, el, text, parent_tags):
         return "\n\n" + text.strip() + "\n\n"
 
-    def convert_hr(self, el, text, parent_tags):  # noqa: D102
+    def convert_hr(self, el, text, parent_tags):
         return "\n\n"
 
 
@@ -141,5 +146,5 @@ def reply_markdown(markup: str) -> str:
 
 def plain_to_html(text: str) -> str:
     """A plain-text body part inside an HTML reading (rare mixes), as escaped HTML lines."""
-    escaped = (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return "<div>" + re.sub(r"\n", "<br>", escaped) + "</div>"

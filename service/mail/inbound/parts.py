@@ -57,8 +57,7 @@ def unflow(text: str, part: Message) -> str:
     delsp = str(part.get_param("delsp", "")).lower() == "yes"
     lines, pending = [], ""
     for line in text.split("\n"):
-        if line.startswith(" "):
-            line = line[1:]  # space-stuffed
+        line = line.removeprefix(" ")  # space-stuffed
         if line.endswith(" ") and line.rstrip(" ") != "--":
             pending += line[:-1] if delsp else line
         else:
@@ -97,7 +96,7 @@ def reading(msg: EmailMessage | Message, prefer: str) -> Segments:
 
 def _walk(part: Message, prefer: str, found: Segments) -> None:
     if part.is_multipart():
-        children = list(part.get_payload())  # type: ignore[arg-type]
+        children = list(part.get_payload())
         if part.get_content_type() == "multipart/alternative":
             chosen = _alternative(children, prefer)
             children = [chosen] if chosen is not None else []
