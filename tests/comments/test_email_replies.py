@@ -13,7 +13,7 @@ from service.comments.email_replies import choices, mails, receiving
 from service.comments.email_replies.receiving import Outcome
 from service.core import queue, settings
 from service.extensions import db
-from service.models import Comment, CommentStatus, EmailReply, ReplyMail, ReplyStatus
+from service.models import Comment, CommentStatus, ReplyMail, ReplyStatus
 from service.moderation import decisions, feed
 from tests.comments.email_reply_helpers import (
     REPLY_DOMAIN,
@@ -252,7 +252,10 @@ def test_an_expired_reply_address_is_refused_without_a_comment(app, enqueued):
 
     assert receiving.receive(reply_message(old.id, sub.id, "Late!")) == Outcome.REFUSED
     assert comments() == []
-    assert replies()[0].reason == "Comments on this issue are closed, so replies to its email are no longer published."
+    assert (
+        replies()[0].reason
+        == "Comments on this issue are closed, so replies to its email are no longer published."
+    )
 
 
 def test_replies_to_an_issue_with_closed_comments_are_refused(app, enqueued):

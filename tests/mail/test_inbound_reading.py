@@ -133,7 +133,10 @@ def test_a_reply_about_an_automatic_reply_is_still_a_person():
 @pytest.fixture
 def mail_app(tmp_path):
     app = create_app(
-        {**base_config(tmp_path, f"sqlite:///{tmp_path}/x.sqlite"), "REPLY_DOMAIN": "replies.example.org"}
+        {
+            **base_config(tmp_path, f"sqlite:///{tmp_path}/x.sqlite"),
+            "REPLY_DOMAIN": "replies.example.org",
+        }
     )
     with app.app_context():
         yield app
@@ -154,7 +157,9 @@ def test_the_reply_address_verifies_exactly_when_the_fixture_says(mail_app, entr
 def test_a_reply_address_is_made_for_one_reader_and_one_issue(mail_app):
     address = reply_address.reply_address(12, 4821)
     assert address == "reply+12-4821-d7d2ba993279@replies.example.org"  # the fixtures' scheme
-    assert reply_address.parse(address.upper().replace("REPLIES.EXAMPLE.ORG", "replies.example.org"))
+    assert reply_address.parse(
+        address.upper().replace("REPLIES.EXAMPLE.ORG", "replies.example.org")
+    )
     assert reply_address.parse(address.replace("12-4821", "13-4821")) is None  # another issue
     assert reply_address.parse(address.replace("replies.example.org", "example.org")) is None
     assert reply_address.reply_to(12, 4821) == {"Reply-To": address}
