@@ -145,3 +145,20 @@ def test_a_bad_mail_url_stops_the_command_with_one_clear_line(tmp_path):
     )
     assert result.stderr.strip().splitlines() == [expected]
     assert not (tmp_path / "margins.sqlite").exists()  # nothing was set up
+
+
+def test_replies_by_email_settings_are_checked_at_start_up(tmp_path, monkeypatch):
+    monkeypatch.setenv("MARGINS_HOME", str(tmp_path))
+    monkeypatch.setenv("REPLY_DOMAIN", "Replies.Example.ORG")
+    assert config.from_environment()["REPLY_DOMAIN"] == "replies.example.org"
+    monkeypatch.setenv("REPLY_DOMAIN", "reply@example.org")
+    with pytest.raises(config.ConfigError, match="^REPLY_DOMAIN must be a domain name"):
+        config.from_environment()
+    monkeypatch.setenv("REPLY_DOMAIN", "replies.example.org")
+    monkeypatch.setenv("INBOUND_PROTOCOL", "pop3")
+    with pytest.raises(config.ConfigError, match="^INBOUND_PROTOCOL must be lmtp or smtp"):
+        config.from_environment()
+    monkeypatch.setenv("INBOUND_PROTOCOL", "smtp")
+    monkeypatch.setenv("INBOUND_PORT", "70000")
+    with pytest.raises(config.ConfigError, match="^INBOUND_PORT must be a port number"):
+        config.from_environment()

@@ -356,3 +356,14 @@ def test_an_email_the_server_refused_is_sent_by_the_sweep(app, smtp, enqueued):
 
     assert mails.sweep() == 1 and len(smtp.sink.messages) == 1
     assert not replies()[0].mail_due
+
+
+def test_an_ask_already_answered_through_another_reply_is_not_sent(app, smtp, enqueued):
+    issue = make_issue()
+    sub = reader(mode="ask")
+    receiving.receive(reply_message(issue.id, sub.id, "First."))
+    (reply,) = replies()
+    choices.choose(choices.choice_link(reply.id).rsplit("/", 1)[1], "private")
+
+    assert not mails.send_mail(reply.id) and smtp.sink.messages == []
+    assert not replies()[0].mail_due

@@ -145,3 +145,22 @@ def test_the_letters_inbox_marks_a_letter_read(app, admin_client):
 
     assert replies()[0].read_at is not None
     assert "Mark as read" not in admin_client.get("/admin/letters").get_data(as_text=True)
+
+
+def test_the_readers_reply_pages_and_the_letters_inbox_are_valid_html(app, admin_client):
+    from service.comments.email_replies import choices, receiving
+    from tests.support.nu import nu_errors_many
+
+    issue = make_issue("Café society")
+    asker, publisher = reader(mode="ask"), reader(email="p@example.com", mode="publish")
+    receiving.receive(fixture_to("html_only.eml", issue.id, asker.id))
+    receiving.receive(fixture_to("apple_mail.eml", issue.id, publisher.id))
+    held, published = replies()
+    pages = [
+        admin_client.get(choices.choice_link(held.id).replace("http://margins.test", "")),
+        admin_client.get(choices.withdraw_link(published.id).replace("http://margins.test", "")),
+        admin_client.get("/admin/letters?tab=held"),
+        admin_client.get(preferences_url(asker)),
+    ]
+    assert [p.status_code for p in pages] == [200] * 4
+    assert nu_errors_many([p.get_data(as_text=True) for p in pages]) == [[]] * 4

@@ -18,9 +18,17 @@ from service import mail
 from service.comments.email_replies import choices, publishing
 from service.core import tokens
 from service.core.db import fetch, rowcount
+from service.core.rendering import comment_markdown_to_html
 from service.core.urls import absolute
 from service.extensions import db
-from service.models import EmailReply, Issue, ReplyMail, Subscriber, SubscriberStatus
+from service.models import (
+    EmailReply,
+    Issue,
+    ReplyMail,
+    ReplyStatus,
+    Subscriber,
+    SubscriberStatus,
+)
 from service.models.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -35,6 +43,7 @@ def _context(reply: EmailReply, sub: Subscriber, issue: Issue) -> dict:
         "issue": issue,
         "issue_url": absolute("public.issue", slug=issue.slug),
         "reply_text": reply.body_md,
+        "reply_html": comment_markdown_to_html(reply.body_md),
         "public_name": publishing.public_name(sub),
         "reason": reply.reason,
         "attachments_dropped": reply.attachments_dropped,
@@ -74,7 +83,9 @@ def send_mail(reply_id: int, now: datetime | None = None) -> bool:
         db.session.rollback()
         return False
     sub = fetch(Subscriber, reply.subscriber_id)
-    if sub.status != SubscriberStatus.ACTIVE:  # unsubscribed, bounced or complained since
+    if sub.status != SubscriberStatus.ACTIVE or (  # unsubscribed, bounced or complained since
+        reply.mail == ReplyMail.ASK and reply.status != ReplyStatus.HELD  # already answered
+    ):
         _set(reply_id, True, mail_due=False)
         return False
     msg = mail.build(
