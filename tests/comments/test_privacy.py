@@ -171,11 +171,7 @@ def test_data_requests_for_unknown_addresses_send_nothing(app, client, smtp):
 def _without_form_stamps(response) -> str:
     """The page without the signed times of its forms (they change from one second to the
     next, whoever asks)."""
-    return re.sub(
-        r'(name="stamp"[^>]*value=")[^"]*"|(value=")[^"]*("[^>]*name="stamp")',
-        r"\1\2\3",
-        response.get_data(as_text=True),
-    )
+    return re.sub(r'(name="stamp" value=")[^"]*"', r'\1STAMP"', response.get_data(as_text=True))
 
 
 def test_a_data_request_answers_the_same_for_any_address_and_mails_from_a_task(
